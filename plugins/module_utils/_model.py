@@ -1,0 +1,123 @@
+# Copyright: sipvs.lvs contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The LVS cluster model shared by every module and role: value checks and
+the virtual-service / real-server records.
+
+Pure code: no I/O. Functions raise LvsError; only modules turn it into
+fail_json, and the roles' controller-side validation reuses the same checks.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+# Every scheduler the Linux IPVS code ships (ipvsadm(8)).
+SCHEDULERS = ("rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "fo", "ovf", "mh", "twos")
+# What Piranha's lvs.cf accepts (a subset of the above).
+PIRANHA_SCHEDULERS = ("rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh")
+PROTOCOLS = ("tcp", "udp", "sctp")
+PERSISTENCE_ENGINES = ("sip",)
+# Forwarding method name -> ipvsadm flag.
+FORWARDING_FLAGS = {"route": "-g", "masq": "-m", "tunnel": "-i"}
+MAX_PORT = 65535
+MAX_WEIGHT = 65535
+MAX_FWMARK = 2**32 - 1
+
+
+class LvsError(Exception):
+    """A problem with the LVS model or a file describing it.
+
+    ``path`` and ``line`` locate it in a file when there is one; ``key`` names
+    the setting. ``str()`` gives one sentence with all of them.
+    """
+
+    def __init__(self, message, path=None, line=None, key=None):
+        super().__init__(message)
+        self.message = message
+        self.path = path
+        self.line = line
+        self.key = key
+
+    def __str__(self):
+        where = ""
+        if self.path and self.line:
+            where = "%s:%s: " % (self.path, self.line)
+        elif self.path:
+            where = "%s: " % self.path
+        elif self.line:
+            where = "line %s: " % self.line
+        return where + self.message
+
+
+def _int(value, what):
+    if isinstance(value, bool):
+        raise LvsError("%s must be an integer, got %r" % (what, value), key=what)
+    if isinstance(value, int):
+        return value
+    text = str(value).strip()
+    if text.lstrip("-").isdigit():
+        return int(text)
+    raise LvsError("%s must be an integer, got %r" % (what, value), key=what)
+
+
+def check_range(value, what, low, high):
+    """Return ``value`` as an int within [low, high] or raise LvsError."""
+    number = _int(value, what)
+    if not low <= number <= high:
+        raise LvsError("%s must be between %d and %d, got %d" % (what, low, high, number), key=what)
+    return number
+
+
+def check_port(value, what="port"):
+    return check_range(value, what, 1, MAX_PORT)
+
+
+def check_weight(value, what="weight"):
+    return check_range(value, what, 0, MAX_WEIGHT)
+
+
+def check_fwmark(value, what="fwmark"):
+    return check_range(value, what, 1, MAX_FWMARK)
+
+
+def check_ip(value, what="address"):
+    """Return the canonical text of an IPv4 or IPv6 address."""
+    try:
+        return str(ipaddress.ip_address(str(value).strip()))
+    except ValueError:
+        raise LvsError("%s must be an IP address, got %r" % (what, value), key=what) from None
+
+
+def check_netmask(value, what="netmask"):
+    """Return a dotted IPv4 netmask (``255.255.255.0``); accepts a prefix length."""
+    text = str(value).strip()
+    try:
+        # IPv4Network accepts both "24" and "255.255.255.0" after the slash.
+        return str(ipaddress.IPv4Network("0.0.0.0/%s" % text).netmask)
+    except ValueError:
+        raise LvsError("%s must be an IPv4 netmask, got %r" % (what, value), key=what) from None
+
+
+def check_choice(value, what, choices):
+    text = str(value).strip()
+    if text not in choices:
+        raise LvsError("%s must be one of %s, got %r" % (what, ", ".join(choices), value), key=what)
+    return text
+
+
+def check_scheduler(value, what="scheduler", choices=SCHEDULERS):
+    return check_choice(value, what, choices)
+
+
+def check_protocol(value, what="protocol"):
+    return check_choice(str(value).lower(), what, PROTOCOLS)
+
+
+def find_duplicates(values):
+    """Return the values that occur more than once, in first-seen order."""
+    seen, dups = set(), []
+    for value in values:
+        if value in seen and value not in dups:
+            dups.append(value)
+        seen.add(value)
+    return dups
