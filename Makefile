@@ -14,6 +14,9 @@ STAMP       := $(VENV)/.installed
 BUILD       := build
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
+# The lab's podman configuration and storage (lab/podman.env) for every target.
+export CONTAINERS_CONF := $(CURDIR)/lab/podman/containers.conf
+export CONTAINERS_STORAGE_CONF := $(CURDIR)/lab/podman/storage.conf
 
 .PHONY: help deps venv lint sanity unit build-check molecule test bench \
         lab lab-up lab-down lab-status test-lab clean
