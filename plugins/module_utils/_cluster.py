@@ -1,0 +1,462 @@
+# Copyright: sipvs.lvs contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The inventory's cluster model (``lvs_cluster``): validation and derivations.
+
+Pure code, no I/O. ``normalize_cluster`` checks the whole model with the value
+checks of ``_model`` (the ones the modules use) and returns it in one canonical
+shape that the roles' templates read. Every error names the variable path, e.g.
+``lvs_cluster.virtual_services[1].vip``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ansible_collections.sipvs.lvs.plugins.module_utils._model import (
+    PERSISTENCE_ENGINES,
+    LvsError,
+    check_choice,
+    check_fwmark,
+    check_ip,
+    check_port,
+    check_protocol,
+    check_range,
+    check_scheduler,
+    check_weight,
+    find_duplicates,
+)
+
+CHECK_TYPES = ("http", "tcp", "sip", "none")
+SIP_TRANSPORTS = ("udp", "tcp")
+FORWARDING = ("route",)
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+IFACE_RE = re.compile(r"^[A-Za-z0-9_.:@-]{1,15}$")
+
+VRRP_KEYS = ("virtual_router_id", "advert_int", "version", "interface", "unicast")
+SYNC_KEYS = ("enabled", "interface", "id")
+TIMEOUT_KEYS = ("tcp", "tcpfin", "udp")
+CLUSTER_KEYS = ("vrrp", "sync_daemon", "timeouts", "virtual_services")
+SERVICE_KEYS = (
+    "name",
+    "vip",
+    "vip_netmask",
+    "protocol",
+    "port",
+    "fwmark",
+    "ports",
+    "scheduler",
+    "forwarding",
+    "persistent",
+    "persistence_granularity",
+    "persistence_engine",
+    "one_packet",
+    "quorum",
+    "sorry_server",
+    "check",
+    "real_servers",
+)
+CHECK_KEYS = (
+    "type",
+    "path",
+    "expect_status",
+    "port",
+    "timeout",
+    "interval",
+    "retry",
+    "delay_before_retry",
+    "transport",
+    "codes",
+)
+REAL_SERVER_KEYS = ("host", "address", "name", "port", "weight")
+
+
+def _mapping(value, what):
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise LvsError("%s must be a dictionary, got %r" % (what, value), key=what)
+    return value
+
+
+def _list(value, what, allow_empty=False):
+    if not isinstance(value, (list, tuple)):
+        raise LvsError("%s must be a list, got %r" % (what, value), key=what)
+    if not value and not allow_empty:
+        raise LvsError("%s must not be empty" % what, key=what)
+    return list(value)
+
+
+def _unknown(data, allowed, what):
+    extra = sorted(str(k) for k in data if k not in allowed)
+    if extra:
+        raise LvsError(
+            "%s has unknown key(s) %s (allowed: %s)" % (what, ", ".join(extra), ", ".join(allowed)),
+            key=what,
+        )
+
+
+def _bool(value, what):
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "yes", "on", "1"):
+        return True
+    if text in ("false", "no", "off", "0"):
+        return False
+    raise LvsError("%s must be a boolean, got %r" % (what, value), key=what)
+
+
+def _text(value, what, pattern=None):
+    if value is None or isinstance(value, (dict, list, bool)):
+        raise LvsError("%s must be a string, got %r" % (what, value), key=what)
+    text = str(value).strip()
+    if not text or (pattern is not None and not pattern.match(text)):
+        raise LvsError("%s is not a valid name: %r" % (what, value), key=what)
+    return text
+
+
+def _number(value, what, low, high):
+    if isinstance(value, bool):
+        raise LvsError("%s must be a number, got %r" % (what, value), key=what)
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise LvsError("%s must be a number, got %r" % (what, value), key=what) from None
+    if not low <= number <= high:
+        raise LvsError("%s must be between %s and %s, got %s" % (what, low, high, value), key=what)
+    return int(number) if number == int(number) else number
+
+
+def _prefix(value, what):
+    """A VIP netmask as a prefix length: accepts 24 or 255.255.255.0."""
+    text = str(value).strip()
+    if text.isdigit():
+        return check_range(text, what, 0, 128)
+    parts = text.split(".")
+    if len(parts) == 4 and all(p.isdigit() and int(p) < 256 for p in parts):
+        bits = "".join(f"{int(p):08b}" for p in parts)
+        if "01" not in bits:
+            return bits.count("1")
+    raise LvsError("%s must be a prefix length or a dotted netmask, got %r" % (what, value), key=what)
+
+
+def _vrrp(data, what):
+    data = _mapping(data, what)
+    _unknown(data, VRRP_KEYS, what)
+    version = check_choice(str(data.get("version", 2)), what + ".version", ("2", "3"))
+    advert = _number(data.get("advert_int", 1), what + ".advert_int", 0.01, 255)
+    if version == "2" and not isinstance(advert, int):
+        raise LvsError(
+            "%s.advert_int must be a whole number of seconds with VRRP version 2 (use version: 3 for %s)"
+            % (what, advert),
+            key=what + ".advert_int",
+        )
+    return {
+        "virtual_router_id": check_range(data.get("virtual_router_id", 51), what + ".virtual_router_id", 1, 255),
+        "advert_int": advert,
+        "version": int(version),
+        "interface": _text(data.get("interface", "eth0"), what + ".interface", IFACE_RE),
+        "unicast": _bool(data.get("unicast", False), what + ".unicast"),
+    }
+
+
+def _sync(data, vrrp, what):
+    data = _mapping(data, what)
+    _unknown(data, SYNC_KEYS, what)
+    return {
+        "enabled": _bool(data.get("enabled", False), what + ".enabled"),
+        "interface": _text(data.get("interface", vrrp["interface"]), what + ".interface", IFACE_RE),
+        "id": check_range(data.get("id", 0), what + ".id", 0, 255),
+    }
+
+
+def _timeouts(data, what):
+    data = _mapping(data, what)
+    _unknown(data, TIMEOUT_KEYS, what)
+    return {key: check_range(data.get(key, 0), "%s.%s" % (what, key), 0, 2**31 - 1) for key in TIMEOUT_KEYS}
+
+
+def _check(data, service, what):
+    data = _mapping(data, what)
+    _unknown(data, CHECK_KEYS, what)
+    default_type = "none"
+    if data:
+        default_type = "tcp"
+    kind = check_choice(data.get("type", default_type), what + ".type", CHECK_TYPES)
+    timeout = _number(data.get("timeout", 3), what + ".timeout", 0.1, 3600)
+    interval = _number(data.get("interval", 6), what + ".interval", 1, 86400)
+    check = {
+        "type": kind,
+        "timeout": timeout,
+        "interval": interval,
+        "retry": check_range(data.get("retry", 1), what + ".retry", 0, 100),
+        "delay_before_retry": _number(data.get("delay_before_retry", interval), what + ".delay_before_retry", 0, 86400),
+        "port": None,
+    }
+    if data.get("port") is not None:
+        check["port"] = check_port(data["port"], what + ".port")
+    if kind == "http":
+        path = str(data.get("path", "/"))
+        if not path.startswith("/") or any(c.isspace() or c == '"' for c in path):
+            raise LvsError("%s.path must be an absolute URL path without spaces, got %r" % (what, path), key=what)
+        statuses = data.get("expect_status", 200)
+        if not isinstance(statuses, (list, tuple)):
+            statuses = [statuses]
+        check["path"] = path
+        check["expect_status"] = [check_range(s, what + ".expect_status", 100, 599) for s in statuses]
+        if not check["expect_status"]:
+            raise LvsError("%s.expect_status must not be empty" % what, key=what + ".expect_status")
+    if kind == "sip":
+        check["transport"] = check_choice(data.get("transport", "udp"), what + ".transport", SIP_TRANSPORTS)
+        codes = data.get("codes") or []
+        check["codes"] = [check_range(c, what + ".codes", 100, 699) for c in _list(codes, what + ".codes", True)]
+        if check["port"] is None:
+            check["port"] = 5060 if service["fwmark"] else service["port"]
+    if kind != "none" and service["fwmark"] and check["port"] is None:
+        raise LvsError(
+            "%s.port is required: service %r uses a firewall mark, so it has no single port to check"
+            % (what, service["name"]),
+            key=what + ".port",
+        )
+    return check
+
+
+def _real_servers(data, service, address_of, what):
+    servers = []
+    for index, item in enumerate(_list(data, what)):
+        where = "%s[%d]" % (what, index)
+        item = _mapping(item, where)
+        _unknown(item, REAL_SERVER_KEYS, where)
+        host = item.get("host")
+        if host is not None and item.get("address") is not None:
+            raise LvsError("%s: give host or address, not both" % where, key=where)
+        if host is not None:
+            host = _text(host, where + ".host")
+            address = None
+            if address_of is not None:
+                found = address_of(host)
+                if found is None:
+                    raise LvsError("%s.host %r is not a host in the inventory" % (where, host), key=where + ".host")
+                address = check_ip(found, "%s.host %r: its address (lvs_address or ansible_host)" % (where, host))
+            name = host
+        elif item.get("address") is not None:
+            address = check_ip(item["address"], where + ".address")
+            name = address
+        else:
+            raise LvsError("%s needs host (an inventory hostname) or address" % where, key=where)
+        if item.get("name") is not None:
+            name = _text(item["name"], where + ".name", NAME_RE)
+        port = None
+        if service["fwmark"]:
+            if item.get("port") is not None:
+                raise LvsError(
+                    "%s.port: service %r uses a firewall mark; its real servers take no port"
+                    % (where, service["name"]),
+                    key=where + ".port",
+                )
+        else:
+            port = check_port(item.get("port", service["port"]), where + ".port")
+        servers.append(
+            {
+                "name": name,
+                "host": host,
+                "address": address,
+                "port": port,
+                "weight": check_weight(item.get("weight", 1), where + ".weight"),
+            }
+        )
+    for dup in find_duplicates([(s["address"] or s["host"], s["port"]) for s in servers]):
+        raise LvsError("%s lists real server %s more than once" % (what, dup[0]), key=what)
+    for dup in find_duplicates([s["name"] for s in servers]):
+        raise LvsError("%s uses the name %r more than once" % (what, dup), key=what)
+    return servers
+
+
+def _service(data, index, address_of, what):
+    where = "%s[%d]" % (what, index)
+    data = _mapping(data, where)
+    _unknown(data, SERVICE_KEYS, where)
+    name = _text(data.get("name"), where + ".name", NAME_RE)
+    vip = check_ip(data.get("vip"), where + ".vip")
+    service = {
+        "name": name,
+        "vip": vip,
+        "vip_netmask": _prefix(data.get("vip_netmask", 128 if ":" in vip else 32), where + ".vip_netmask"),
+        "family": "inet6" if ":" in vip else "inet",
+        "fwmark": None,
+        "protocol": None,
+        "port": None,
+        "ports": [],
+    }
+    if data.get("fwmark") is not None:
+        for key in ("port", "protocol"):
+            if data.get(key) is not None:
+                raise LvsError(
+                    "%s.%s: a firewall-mark service lists its ports under ports, not %s" % (where, key, key),
+                    key=where + "." + key,
+                )
+        service["fwmark"] = check_fwmark(data["fwmark"], where + ".fwmark")
+        ports = []
+        for pindex, item in enumerate(_list(data.get("ports"), where + ".ports")):
+            pwhere = "%s.ports[%d]" % (where, pindex)
+            item = _mapping(item, pwhere)
+            _unknown(item, ("protocol", "port"), pwhere)
+            ports.append(
+                {
+                    "protocol": check_protocol(item.get("protocol", "tcp"), pwhere + ".protocol"),
+                    "port": check_port(item.get("port"), pwhere + ".port"),
+                }
+            )
+        for dup in find_duplicates([(p["protocol"], p["port"]) for p in ports]):
+            raise LvsError("%s.ports lists %s/%s more than once" % (where, dup[1], dup[0]), key=where + ".ports")
+        service["ports"] = ports
+    else:
+        if data.get("ports"):
+            raise LvsError("%s.ports needs fwmark (one mark for many ports)" % where, key=where + ".ports")
+        service["protocol"] = check_protocol(data.get("protocol", "tcp"), where + ".protocol")
+        service["port"] = check_port(data.get("port"), where + ".port")
+        service["ports"] = [{"protocol": service["protocol"], "port": service["port"]}]
+    service["scheduler"] = check_scheduler(data.get("scheduler", "wlc"), where + ".scheduler")
+    service["forwarding"] = check_choice(data.get("forwarding", "route"), where + ".forwarding", FORWARDING)
+    service["persistent"] = check_range(data.get("persistent", 0), where + ".persistent", 0, 2**31 - 1)
+    service["persistence_granularity"] = None
+    if data.get("persistence_granularity") is not None:
+        service["persistence_granularity"] = _prefix(
+            data["persistence_granularity"], where + ".persistence_granularity"
+        )
+    service["persistence_engine"] = None
+    if data.get("persistence_engine") is not None:
+        service["persistence_engine"] = check_choice(
+            data["persistence_engine"], where + ".persistence_engine", PERSISTENCE_ENGINES
+        )
+        if not service["persistent"]:
+            raise LvsError(
+                "%s.persistence_engine needs persistent > 0 (IPVS applies an engine only to persistent services)"
+                % where,
+                key=where + ".persistence_engine",
+            )
+    service["one_packet"] = _bool(data.get("one_packet", False), where + ".one_packet")
+    if service["one_packet"] and not any(p["protocol"] == "udp" for p in service["ports"]):
+        raise LvsError("%s.one_packet applies only to UDP services" % where, key=where + ".one_packet")
+    service["quorum"] = None
+    if data.get("quorum") is not None:
+        service["quorum"] = check_range(data["quorum"], where + ".quorum", 1, 2**31 - 1)
+    service["sorry_server"] = None
+    if data.get("sorry_server") is not None:
+        sorry = _mapping(data["sorry_server"], where + ".sorry_server")
+        _unknown(sorry, ("address", "port"), where + ".sorry_server")
+        sorry_port = None
+        if not service["fwmark"]:
+            sorry_port = check_port(sorry.get("port", service["port"]), where + ".sorry_server.port")
+        service["sorry_server"] = {
+            "address": check_ip(sorry.get("address"), where + ".sorry_server.address"),
+            "port": sorry_port,
+        }
+    service["check"] = _check(data.get("check"), service, where + ".check")
+    service["real_servers"] = _real_servers(data.get("real_servers"), service, address_of, where + ".real_servers")
+    return service
+
+
+def normalize_cluster(cluster, address_of, var="lvs_cluster"):
+    """Validate ``cluster`` (the inventory's ``lvs_cluster``) and return it in canonical form.
+
+    ``address_of(host)`` returns the address of an inventory host (its
+    ``lvs_address`` or ``ansible_host``) or None for a name the inventory lacks.
+    With ``address_of=None`` real servers named by ``host`` are not resolved
+    (their ``address`` stays None): enough to match them by name.
+    Raises LvsError naming the offending variable path.
+    """
+    if cluster is None:
+        raise LvsError("%s is not defined" % var, key=var)
+    cluster = _mapping(cluster, var)
+    _unknown(cluster, CLUSTER_KEYS, var)
+    vrrp = _vrrp(cluster.get("vrrp"), var + ".vrrp")
+    model = {
+        "vrrp": vrrp,
+        "sync_daemon": _sync(cluster.get("sync_daemon"), vrrp, var + ".sync_daemon"),
+        "timeouts": _timeouts(cluster.get("timeouts"), var + ".timeouts"),
+        "virtual_services": [],
+    }
+    what = var + ".virtual_services"
+    for index, data in enumerate(_list(cluster.get("virtual_services"), what)):
+        model["virtual_services"].append(_service(data, index, address_of, what))
+    services = model["virtual_services"]
+    for dup in find_duplicates([s["name"] for s in services]):
+        raise LvsError("%s: the name %r is used by more than one service" % (what, dup), key=what)
+    for dup in find_duplicates([s["fwmark"] for s in services if s["fwmark"] is not None]):
+        raise LvsError("%s: fwmark %s is used by more than one service" % (what, dup), key=what)
+    for dup in find_duplicates([(s["vip"], p["protocol"], p["port"]) for s in services for p in s["ports"]]):
+        raise LvsError("%s: %s %s/%s is claimed by more than one service" % (what, dup[0], dup[2], dup[1]), key=what)
+    return model
+
+
+def fwmark_rules(model):
+    """The iptables mangle rules that mark the packets of every fwmark service."""
+    rules = []
+    for service in model["virtual_services"]:
+        if service["fwmark"] is None:
+            continue
+        for port in service["ports"]:
+            rules.append(
+                {
+                    "service": service["name"],
+                    "family": service["family"],
+                    "vip": service["vip"],
+                    "protocol": port["protocol"],
+                    "port": port["port"],
+                    "mark": service["fwmark"],
+                }
+            )
+    return rules
+
+
+def vips_served_by(model, names, port=None, protocol=None):
+    """The VIPs of the services whose real servers include one of ``names``
+    (inventory hostnames or addresses), optionally only services that listen
+    on ``port`` (and ``protocol``). In the model's order, without repeats."""
+    wanted = {str(n) for n in names if n not in (None, "")}
+    vips = []
+    for service in model["virtual_services"]:
+        if port is not None and not any(
+            p["port"] == int(port) and (protocol is None or p["protocol"] == protocol) for p in service["ports"]
+        ):
+            continue
+        served = any(rs["host"] in wanted or rs["address"] in wanted for rs in service["real_servers"])
+        if served and service["vip"] not in vips:
+            vips.append(service["vip"])
+    return vips
+
+
+def director_settings(directors, me, address_of, priorities=None):
+    """VRRP role of ``me`` among ``directors`` (inventory order; the first is
+    the primary). ``priorities`` maps hosts to an explicit priority.
+
+    Returns state, priority, own address and the peers' addresses."""
+    directors = list(directors or [])
+    if me not in directors:
+        raise LvsError("host %r is not in the directors group %s" % (me, directors), key="directors")
+    priorities = priorities or {}
+    computed = {}
+    for index, host in enumerate(directors):
+        if priorities.get(host) not in (None, ""):
+            computed[host] = check_range(priorities[host], "lvs_director_priority of %s" % host, 1, 254)
+        else:
+            computed[host] = max(1, 150 - 50 * index) if index < 2 else max(1, 100 - 10 * index)
+    for dup in find_duplicates(list(computed.values())):
+        raise LvsError(
+            "directors %s share VRRP priority %s: set lvs_director_priority" % (directors, dup),
+            key="lvs_director_priority",
+        )
+    addresses = {}
+    for host in directors:
+        found = address_of(host)
+        if found is None:
+            raise LvsError("director %r has no address" % host, key="lvs_address")
+        addresses[host] = check_ip(found, "lvs_address of director %s" % host)
+    top = max(computed.values())
+    return {
+        "state": "MASTER" if computed[me] == top else "BACKUP",
+        "priority": computed[me],
+        "address": addresses[me],
+        "peers": [addresses[h] for h in directors if h != me],
+    }

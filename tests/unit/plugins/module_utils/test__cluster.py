@@ -1,0 +1,283 @@
+"""Tests for the cluster model: the tutorial's cluster, and every way to get it wrong."""
+
+import copy
+
+import pytest
+from ansible_collections.sipvs.lvs.plugins.module_utils._cluster import (
+    director_settings,
+    fwmark_rules,
+    normalize_cluster,
+    vips_served_by,
+)
+from ansible_collections.sipvs.lvs.plugins.module_utils._model import LvsError
+
+HOSTS = {
+    "director1": "172.16.11.74",
+    "director2": "172.16.11.75",
+    "rs1": "172.16.11.76",
+    "rs2": "172.16.11.77",
+    "rs3": "172.16.11.78",
+    "named": "rs.example.org",
+}
+
+TUTORIAL = {
+    "vrrp": {"virtual_router_id": 51, "advert_int": 1, "version": 3, "interface": "eth0", "unicast": False},
+    "sync_daemon": {"enabled": True, "interface": "eth0", "id": 0},
+    "timeouts": {"tcp": 10, "tcpfin": 10, "udp": 10},
+    "virtual_services": [
+        {
+            "name": "web01",
+            "vip": "172.16.11.210",
+            "protocol": "tcp",
+            "port": 80,
+            "scheduler": "wlc",
+            "check": {"type": "http", "path": "/", "expect_status": 200, "timeout": 3, "interval": 2, "retry": 1},
+            "real_servers": [{"host": "rs1"}, {"host": "rs2"}, {"host": "rs3"}],
+        },
+        {
+            "name": "sipserver",
+            "vip": "172.16.11.211",
+            "fwmark": 3,
+            "ports": [
+                {"protocol": "udp", "port": 5060},
+                {"protocol": "udp", "port": 5061},
+                {"protocol": "tcp", "port": 5060},
+                {"protocol": "tcp", "port": 5061},
+            ],
+            "scheduler": "wlc",
+            "persistent": 0,
+            "one_packet": True,
+            "check": {"type": "sip", "port": 5060, "timeout": 2, "interval": 2, "retry": 1},
+            "real_servers": [{"host": "rs1"}, {"host": "rs2"}, {"host": "rs3"}],
+        },
+    ],
+}
+
+
+def model(cluster=None, hosts=HOSTS):
+    return normalize_cluster(copy.deepcopy(TUTORIAL if cluster is None else cluster), hosts.get)
+
+
+def broken(path, value):
+    """The tutorial cluster with one value replaced (``path`` is a list of keys/indexes)."""
+    cluster = copy.deepcopy(TUTORIAL)
+    node = cluster
+    for key in path[:-1]:
+        node = node[key]
+    if value is KeyError:
+        del node[path[-1]]
+    else:
+        node[path[-1]] = value
+    return cluster
+
+
+def test_tutorial_cluster_normalizes():
+    result = model()
+    web, sip = result["virtual_services"]
+    assert result["vrrp"] == {
+        "virtual_router_id": 51,
+        "advert_int": 1,
+        "version": 3,
+        "interface": "eth0",
+        "unicast": False,
+    }
+    assert result["sync_daemon"] == {"enabled": True, "interface": "eth0", "id": 0}
+    assert result["timeouts"] == {"tcp": 10, "tcpfin": 10, "udp": 10}
+    assert web["vip"] == "172.16.11.210"
+    assert web["vip_netmask"] == 32
+    assert web["ports"] == [{"protocol": "tcp", "port": 80}]
+    assert web["check"]["expect_status"] == [200]
+    assert [rs["address"] for rs in web["real_servers"]] == ["172.16.11.76", "172.16.11.77", "172.16.11.78"]
+    assert [rs["port"] for rs in web["real_servers"]] == [80, 80, 80]
+    assert [rs["name"] for rs in web["real_servers"]] == ["rs1", "rs2", "rs3"]
+    assert sip["fwmark"] == 3
+    assert sip["port"] is None
+    assert sip["protocol"] is None
+    assert sip["one_packet"] is True
+    assert sip["check"]["type"] == "sip"
+    assert sip["check"]["port"] == 5060
+    assert sip["check"]["transport"] == "udp"
+    assert [rs["port"] for rs in sip["real_servers"]] == [None, None, None]
+
+
+def test_defaults_and_addresses():
+    cluster = {
+        "virtual_services": [
+            {
+                "name": "dns",
+                "vip": "10.0.0.1",
+                "vip_netmask": "255.255.255.0",
+                "protocol": "UDP",
+                "port": "53",
+                "persistent": 60,
+                "persistence_engine": "sip",
+                "persistence_granularity": 24,
+                "quorum": 1,
+                "sorry_server": {"address": "10.0.0.9"},
+                "real_servers": [{"address": "10.0.0.2", "port": 5353, "weight": 5, "name": "a"}],
+            }
+        ]
+    }
+    result = model(cluster)
+    assert result["vrrp"]["version"] == 2
+    assert result["vrrp"]["advert_int"] == 1
+    assert result["sync_daemon"]["enabled"] is False
+    assert result["timeouts"] == {"tcp": 0, "tcpfin": 0, "udp": 0}
+    (svc,) = result["virtual_services"]
+    assert svc["vip_netmask"] == 24
+    assert svc["protocol"] == "udp"
+    assert svc["port"] == 53
+    assert svc["check"]["type"] == "none"
+    assert svc["sorry_server"] == {"address": "10.0.0.9", "port": 53}
+    assert svc["persistence_granularity"] == 24
+    assert svc["real_servers"] == [{"name": "a", "host": None, "address": "10.0.0.2", "port": 5353, "weight": 5}]
+
+
+def test_subsecond_advert_needs_vrrp3():
+    assert model(broken(["vrrp", "advert_int"], 0.2))["vrrp"]["advert_int"] == 0.2
+    with pytest.raises(LvsError, match=r"lvs_cluster\.vrrp\.advert_int .*version 2"):
+        model(broken(["vrrp"], dict(TUTORIAL["vrrp"], version=2, advert_int=0.5)))
+
+
+@pytest.mark.parametrize(
+    "path, value, message",
+    [
+        (["virtual_services", 0, "vip"], "172.16.11.300", r"lvs_cluster\.virtual_services\[0\]\.vip must be an IP"),
+        (["virtual_services", 0, "vip"], KeyError, r"virtual_services\[0\]\.vip must be an IP address, got None"),
+        (["virtual_services", 1, "fwmark"], 0, r"virtual_services\[1\]\.fwmark must be between 1"),
+        (["virtual_services", 0, "port"], 70000, r"virtual_services\[0\]\.port must be between 1 and 65535"),
+        (["virtual_services", 0, "scheduler"], "fast", r"virtual_services\[0\]\.scheduler must be one of"),
+        (["virtual_services", 0, "protocol"], "icmp", r"virtual_services\[0\]\.protocol must be one of"),
+        (["virtual_services", 0, "name"], "two words", r"virtual_services\[0\]\.name is not a valid name"),
+        (["virtual_services", 0, "real_servers"], [], r"virtual_services\[0\]\.real_servers must not be empty"),
+        (["virtual_services", 0, "real_servers", 0], {"host": "rs9"}, r"real_servers\[0\]\.host 'rs9' is not a host"),
+        (["virtual_services", 0, "real_servers", 0], {"host": "named"}, r"real_servers\[0\]\.host 'named': its addr"),
+        (["virtual_services", 0, "real_servers", 0], {"host": "rs1", "address": "1.2.3.4"}, r"not both"),
+        (["virtual_services", 0, "real_servers", 0], {"weight": 1}, r"real_servers\[0\] needs host"),
+        (["virtual_services", 0, "real_servers", 1], {"host": "rs1"}, r"lists real server 172.16.11.76 more than"),
+        (["virtual_services", 0, "real_servers", 0], {"host": "rs1", "weight": -1}, r"real_servers\[0\]\.weight"),
+        (["virtual_services", 1, "real_servers", 0], {"host": "rs1", "port": 5060}, r"takes? no port"),
+        (["virtual_services", 1, "ports"], [], r"virtual_services\[1\]\.ports must not be empty"),
+        (["virtual_services", 1, "ports", 1], {"protocol": "udp", "port": 5060}, r"lists 5060/udp more than once"),
+        (["virtual_services", 1, "port"], 5060, r"virtual_services\[1\]\.port: a firewall-mark service"),
+        (["virtual_services", 0, "ports"], [{"port": 81}], r"virtual_services\[0\]\.ports needs fwmark"),
+        (["virtual_services", 1, "persistence_engine"], "sip", r"persistence_engine needs persistent > 0"),
+        (["virtual_services", 1, "persistence_engine"], "callid", r"persistence_engine must be one of sip"),
+        (["virtual_services", 0, "one_packet"], True, r"virtual_services\[0\]\.one_packet applies only to UDP"),
+        (["virtual_services", 0, "one_packet"], "maybe", r"virtual_services\[0\]\.one_packet must be a boolean"),
+        (["virtual_services", 0, "check", "type"], "ping", r"virtual_services\[0\]\.check\.type must be one of"),
+        (["virtual_services", 0, "check", "path"], "index.html", r"check\.path must be an absolute URL path"),
+        (["virtual_services", 0, "check", "expect_status"], 999, r"check\.expect_status must be between 100"),
+        (["virtual_services", 0, "check", "timeout"], "soon", r"check\.timeout must be a number"),
+        (["virtual_services", 1, "check", "port"], KeyError, None),
+        (["virtual_services", 1, "check"], {"type": "tcp"}, r"virtual_services\[1\]\.check\.port is required"),
+        (["virtual_services", 1, "check", "codes"], [200, 1000], r"check\.codes must be between 100 and 699"),
+        (["virtual_services", 0, "colour"], "blue", r"virtual_services\[0\] has unknown key\(s\) colour"),
+        (["virtual_services", 0, "vip_netmask"], "255.0.255.0", r"vip_netmask must be a prefix length"),
+        (["virtual_services", 0, "sorry_server"], {"address": "x"}, r"sorry_server\.address must be an IP"),
+        (["virtual_services", 0, "quorum"], 0, r"virtual_services\[0\]\.quorum must be between 1"),
+        (["virtual_services"], [], r"lvs_cluster\.virtual_services must not be empty"),
+        (["virtual_services"], "web01", r"lvs_cluster\.virtual_services must be a list"),
+        (["vrrp", "virtual_router_id"], 256, r"lvs_cluster\.vrrp\.virtual_router_id must be between 1 and 255"),
+        (["vrrp", "version"], 4, r"lvs_cluster\.vrrp\.version must be one of 2, 3"),
+        (["vrrp", "interface"], "eth0 eth1", r"lvs_cluster\.vrrp\.interface is not a valid name"),
+        (["vrrp", "advert_int"], 0, r"lvs_cluster\.vrrp\.advert_int must be between"),
+        (["vrrp", "unicast"], "sometimes", r"lvs_cluster\.vrrp\.unicast must be a boolean"),
+        (["sync_daemon", "id"], 300, r"lvs_cluster\.sync_daemon\.id must be between 0 and 255"),
+        (["timeouts", "udp"], -1, r"lvs_cluster\.timeouts\.udp must be between 0"),
+        (["timeouts", "icmp"], 5, r"lvs_cluster\.timeouts has unknown key\(s\) icmp"),
+        (["vrrp"], "yes", r"lvs_cluster\.vrrp must be a dictionary"),
+        (["extra"], 1, r"lvs_cluster has unknown key\(s\) extra"),
+    ],
+)
+def test_wrong_values_name_the_variable(path, value, message):
+    cluster = broken(path, value)
+    if message is None:
+        # The SIP check defaults to port 5060 when the service has no single port.
+        assert model(cluster)["virtual_services"][1]["check"]["port"] == 5060
+        return
+    with pytest.raises(LvsError, match=message):
+        model(cluster)
+
+
+def test_fwmark_used_twice():
+    cluster = copy.deepcopy(TUTORIAL)
+    other = copy.deepcopy(cluster["virtual_services"][1])
+    other.update(name="sip2", vip="172.16.11.212")
+    cluster["virtual_services"].append(other)
+    with pytest.raises(LvsError, match=r"lvs_cluster\.virtual_services: fwmark 3 is used by more than one service"):
+        model(cluster)
+
+
+def test_same_vip_port_twice_and_same_name_twice():
+    cluster = copy.deepcopy(TUTORIAL)
+    other = copy.deepcopy(cluster["virtual_services"][0])
+    other["name"] = "web02"
+    cluster["virtual_services"].append(other)
+    with pytest.raises(LvsError, match=r"172.16.11.210 80/tcp is claimed by more than one service"):
+        model(cluster)
+    cluster["virtual_services"][2]["name"] = "web01"
+    with pytest.raises(LvsError, match=r"the name 'web01' is used by more than one service"):
+        model(cluster)
+
+
+def test_missing_cluster_and_custom_variable_name():
+    with pytest.raises(LvsError, match=r"^lvs_cluster is not defined$"):
+        normalize_cluster(None, HOSTS.get)
+    with pytest.raises(LvsError, match=r"^director_cluster\.virtual_services must be a list"):
+        normalize_cluster({"virtual_services": None}, HOSTS.get, var="director_cluster")
+
+
+def test_input_is_not_modified():
+    cluster = copy.deepcopy(TUTORIAL)
+    normalize_cluster(cluster, HOSTS.get)
+    assert cluster == TUTORIAL
+
+
+def test_fwmark_rules():
+    assert fwmark_rules(model()) == [
+        {"service": "sipserver", "family": "inet", "vip": "172.16.11.211", "protocol": p, "port": n, "mark": 3}
+        for p, n in (("udp", 5060), ("udp", 5061), ("tcp", 5060), ("tcp", 5061))
+    ]
+
+
+def test_vips_served_by():
+    result = model()
+    assert vips_served_by(result, ["rs1"]) == ["172.16.11.210", "172.16.11.211"]
+    assert vips_served_by(result, ["172.16.11.77"]) == ["172.16.11.210", "172.16.11.211"]
+    assert vips_served_by(result, ["rs1"], port=5060) == ["172.16.11.211"]
+    assert vips_served_by(result, ["rs1"], port=5060, protocol="tcp") == ["172.16.11.211"]
+    assert vips_served_by(result, ["rs1"], port=80, protocol="udp") == []
+    assert vips_served_by(result, ["director1", None, ""]) == []
+    # Without an address resolver, hosts match by name only.
+    unresolved = normalize_cluster(copy.deepcopy(TUTORIAL), None)
+    assert unresolved["virtual_services"][0]["real_servers"][0]["address"] is None
+    assert vips_served_by(unresolved, ["rs2", "172.16.11.77"]) == ["172.16.11.210", "172.16.11.211"]
+
+
+def test_director_settings():
+    directors = ["director1", "director2"]
+    primary = director_settings(directors, "director1", HOSTS.get)
+    backup = director_settings(directors, "director2", HOSTS.get)
+    assert primary == {"state": "MASTER", "priority": 150, "address": "172.16.11.74", "peers": ["172.16.11.75"]}
+    assert backup == {"state": "BACKUP", "priority": 100, "address": "172.16.11.75", "peers": ["172.16.11.74"]}
+    swapped = director_settings(directors, "director2", HOSTS.get, {"director2": "200"})
+    assert swapped["state"] == "MASTER"
+    assert swapped["priority"] == 200
+    three = [director_settings([*directors, "rs1"], h, HOSTS.get)["priority"] for h in [*directors, "rs1"]]
+    assert three == [150, 100, 80]
+
+
+@pytest.mark.parametrize(
+    "directors, me, priorities, message",
+    [
+        (["director1"], "director2", None, r"'director2' is not in the directors group"),
+        (["director1", "director2"], "director1", {"director2": 150}, r"share VRRP priority 150"),
+        (["director1", "director2"], "director1", {"director2": 255}, r"lvs_director_priority of director2"),
+        (["director1", "nowhere"], "director1", None, r"director 'nowhere' has no address"),
+        (["director1", "named"], "director1", None, r"lvs_address of director named must be an IP"),
+    ],
+)
+def test_director_settings_errors(directors, me, priorities, message):
+    with pytest.raises(LvsError, match=message):
+        director_settings(directors, me, HOSTS.get, priorities)
