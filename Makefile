@@ -51,13 +51,16 @@ lint: venv
 	$(BIN)/ansible-lint --strict
 
 # ansible-test wants the collection at .../ansible_collections/sipvs/lvs and
-# reads only what git tracks: sanity runs on a copy of the tracked files.
+# asks git which files exist: sanity runs on a copy of the tracked (and
+# untracked, not ignored) files, made its own git repository so that this
+# checkout's .gitignore (which ignores build/) does not hide it.
+SANITY_DIR := $(BUILD)/sanity/ansible_collections/sipvs/lvs
 sanity: venv
-	rm -rf $(BUILD)/sanity && mkdir -p $(BUILD)/sanity/ansible_collections/sipvs/lvs
+	rm -rf $(BUILD)/sanity && mkdir -p $(SANITY_DIR)
 	git ls-files -z --cached --others --exclude-standard | \
-	  tar --null -T - -cf - | tar -xf - -C $(BUILD)/sanity/ansible_collections/sipvs/lvs
-	cd $(BUILD)/sanity/ansible_collections/sipvs/lvs && \
-	  $(CURDIR)/$(BIN)/ansible-test sanity --venv --python 3.11 --color no
+	  tar --null -T - -cf - | tar -xf - -C $(SANITY_DIR)
+	cd $(SANITY_DIR) && git init -q && git add -A && \
+	  $(CURDIR)/scripts/ansible-test-offline sanity --venv --python 3.11 --color no
 
 unit: venv
 	$(BIN)/pytest tests/unit
