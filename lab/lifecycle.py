@@ -1,0 +1,141 @@
+"""lab up / down / status."""
+
+import json
+import os
+import pathlib
+import shutil
+import time
+
+from lab import config, containers, images, network, procs, proxy, vms
+from lab.shell import LabError
+
+HOST_STATE = config.RUN_DIR / "host-state.json"
+# Host settings podman or the lab may change; lab-down puts back what lab-up found.
+HOST_SYSCTLS = ["net.ipv4.ip_forward"]
+REQUIRED_COMMANDS = [
+    "ip",
+    "iptables-restore",
+    "podman",
+    "runc",
+    "debootstrap",
+    "qemu-system-x86_64",
+    "qemu-img",
+    "mkfs.ext4",
+    "apt-cacher-ng",
+    "ssh",
+    "ssh-keygen",
+]
+
+
+def sysctl_path(key):
+    return "/proc/sys/" + key.replace(".", "/")
+
+
+def preflight():
+    if os.geteuid() != 0:
+        raise LabError("the lab needs root (namespaces, taps, podman storage under /var/lib)")
+    if not os.path.exists("/dev/net/tun"):
+        raise LabError("/dev/net/tun is missing: the director VMs need tap devices")
+    missing = [name for name in REQUIRED_COMMANDS if shutil.which(name) is None]
+    if missing:
+        raise LabError("missing commands: %s (run `make deps`)" % ", ".join(missing))
+    images.check_disk(config.RUN_DIR, 2)
+
+
+def record_host_state():
+    """Remember host settings before the lab first touches them (kept until lab-down)."""
+    if HOST_STATE.exists():
+        return
+    found = {key: pathlib.Path(sysctl_path(key)).read_text().strip() for key in HOST_SYSCTLS}
+    HOST_STATE.write_text(json.dumps({"sysctls": found}))
+
+
+def restore_host_state():
+    if not HOST_STATE.exists():
+        return
+    for key, value in json.loads(HOST_STATE.read_text())["sysctls"].items():
+        with open(sysctl_path(key), "w") as handle:
+            handle.write(value + "\n")
+
+
+def up(say=print):
+    preflight()
+    started = time.monotonic()
+    images.build_all(say=say)
+    config.RUN_DIR.mkdir(parents=True, exist_ok=True)
+    record_host_state()
+    try:
+        network.setup_lab_namespace()
+        proxy.start()
+        client = config.HOSTS_BY_NAME["client"]
+        network.setup_host_namespace(client)
+        for host in config.CONTAINERS:
+            containers.start(host)
+        vms.start_all(say=say)
+        containers.wait_all()
+        vms.wait_all()
+    except (LabError, OSError) as error:
+        say("lab-up failed, cleaning up: %s" % error)
+        down(say=lambda _message: None)
+        raise LabError("lab-up failed (cleaned up): %s" % error) from error
+    say("lab up in %.0fs" % (time.monotonic() - started))
+    status(say=say)
+
+
+def down(say=print):
+    if os.geteuid() != 0:
+        raise LabError("the lab needs root to take it down")
+    for host in config.VMS:
+        vms.stop(host)
+    containers.remove_all()
+    proxy.stop()
+    network.teardown()
+    restore_host_state()
+    shutil.rmtree(config.RUN_DIR, ignore_errors=True)
+    say("lab down")
+
+
+def host_rss_kib(host):
+    if host.kind == "vm":
+        pid = procs.read_pid(vms.pid_file(host))
+        return procs.rss_kib(pid) if pid and procs.alive(pid, vms.PROCESS_NAME) else 0
+    return sum(procs.rss_kib(pid) for pid in procs.pids_in_netns("/run/netns/%s" % host.netns))
+
+
+def host_state(host):
+    if host.kind == "vm":
+        return "running (%s)" % vms.accel_in_use(host) if vms.is_running(host) else "stopped"
+    if host.kind == "container":
+        return containers.state(host) or "absent"
+    return "present" if network.netns_exists(host.netns) else "absent"
+
+
+def memory_report():
+    """RSS in KiB per lab host plus the proxy: an upper bound of what the lab uses."""
+    report = {host.name: host_rss_kib(host) for host in config.HOSTS}
+    proxy_pid = proxy.pid()
+    report["apt-cacher-ng"] = procs.rss_kib(proxy_pid) if proxy_pid else 0
+    return report
+
+
+def status(say=print):
+    memory = memory_report()
+    say("%-10s %-9s %-15s %-16s %8s" % ("host", "kind", "address", "state", "RSS MiB"))
+    for host in config.HOSTS:
+        say(
+            "%-10s %-9s %-15s %-16s %8.0f" % (host.name, host.kind, host.ip, host_state(host), memory[host.name] / 1024)
+        )
+    proxy_state = "running" if proxy.pid() else "stopped"
+    say(
+        "%-10s %-9s %-15s %-16s %8.0f"
+        % (
+            "proxy",
+            "process",
+            "%s:%d" % (config.PROXY_IP, config.PROXY_PORT),
+            proxy_state,
+            memory["apt-cacher-ng"] / 1024,
+        )
+    )
+    say(
+        "total RSS: %.0f MiB   (namespace %s, inventory inventories/lab)" % (sum(memory.values()) / 1024, config.LAB_NS)
+    )
