@@ -225,6 +225,7 @@ class Document:
         self.path = path
         self.root = _Block(None, None)
         self.style = dict(_DEFAULT_STYLE)
+        self.learned = set()  # style slots taken from the file rather than the defaults
 
     def virtuals(self):
         return self.root.blocks("virtual")
@@ -349,7 +350,7 @@ def canonical(kind, arg, value, what):
             raise LvsError("%s must be 'IP dev:alias' (e.g. '172.16.11.210 eth0:1'), got %r" % (what, value), key=what)
         check_ip(tokens[0], what)
         return " ".join(tokens)
-    return text  # "str", "command"
+    return _writable(text, what, quoted=kind == "command")  # "str", "command"
 
 
 def _check_name(name, what):
@@ -367,7 +368,7 @@ def _canonical_options(values, keys, where, allow_none=True):
         if keys is None:  # failover: any key, string values
             if not isinstance(key, str) or not _IDENT_RE.fullmatch(key):
                 raise LvsError("%s: %r is not a valid key name" % (where, key), key=str(key))
-            out[key] = None if value is None else _single_line(value, key)
+            out[key] = None if value is None else _writable(_single_line(value, key), key)
             continue
         if key not in keys:
             raise LvsError(
@@ -456,8 +457,9 @@ def parse(text, path=None):
         elif line.kind == "key":
             keys = _KEYS[block.kind]
             if keys is not None and line.key not in keys:
-                where = "global key" if block.kind is None else "key in %s" % block.label()
-                raise LvsError("unknown %s %r" % (where, line.key), doc.path, lineno, line.key)
+                where = "" if block.kind is None else " in %s" % block.label()
+                what = "global key" if block.kind is None else "key"
+                raise LvsError("unknown %s %r%s" % (what, line.key, where), doc.path, lineno, line.key)
             kind = keys[line.key][0] if keys is not None else "str"
             line.value = _from_file(kind, line.value)
             block.items.append(line)
@@ -505,6 +507,7 @@ def _settle_style(doc, seen):
     """The file's style: for each kind of line its most common layout (first seen on a tie)."""
     for slot, counts in seen.items():
         doc.style[slot] = max(counts, key=counts.get)
+        doc.learned.add(slot)
 
 
 # ---------------------------------------------------------------------------
@@ -532,19 +535,28 @@ def _emit(block, parts):
         parts.append(block.tail.text)
 
 
-def _quote(value, kind, key, preferred):
-    """Return ``value`` quoted so that parsing gives it back, or raise LvsError."""
+def _quoted(value, preferred='"'):
+    """``value`` between quotes such that parsing gives it back (no escapes), or None."""
     for quote in (preferred, "'" if preferred == '"' else '"'):
-        if kind == "text":
-            return quote + escape(value, quote) + quote
         candidate = quote + value + quote
         if _scan_quoted(candidate, 0) == len(candidate):
             return candidate
-    raise LvsError("%s cannot be quoted so that it reads back the same, got %r" % (key, value), key=key)
+    return None
 
 
 def _needs_quotes(text):
     return text != text.strip(_WS) or "#" in text or text[:1] in ("'", '"')
+
+
+def _writable(text, what, quoted=False):
+    """Refuse a string that cannot be written so that it reads back the same."""
+    if (quoted or _needs_quotes(text)) and _quoted(text) is None:
+        raise LvsError(
+            "%s cannot be written to lvs.cf so that it reads back the same (it needs quotes but mixes both"
+            " quote characters or ends in a backslash), got %r" % (what, text),
+            key=what,
+        )
+    return text
 
 
 def _kind(block, key):
@@ -556,9 +568,16 @@ def _format(kind, key, value, quote=""):
     """The value as written in the file; returns (text, quote character or "")."""
     if isinstance(value, int):
         return str(value), ""
-    if quote or kind in ("text", "command") or _needs_quotes(value):
-        text = _quote(value, kind, key, quote or '"')
-        return text, text[0]
+    if kind == "text":
+        quote = quote or '"'
+        return quote + escape(value, quote) + quote, quote
+    must = kind == "command" or _needs_quotes(value)
+    if must or quote:
+        text = _quoted(value, quote or '"')
+        if text is not None:
+            return text, text[0]
+        if must:
+            _writable(value, key, quoted=True)
     return value, ""
 
 
@@ -588,9 +607,19 @@ def _key_style(doc, block):
 
 
 def _step(doc):
-    """One level of indentation inside a server block."""
-    key, head = doc.style["server_key"], doc.style["server"]
-    return key[len(head) :] if key.startswith(head) and len(key) > len(head) else "    "
+    """One level of indentation for keys under a server's opening line.
+
+    The file's own servers show it; else the indentation of virtual blocks'
+    keys; the tutorial's layout (5 spaces for virtual keys, servers' keys 4
+    further) is the fallback.
+    """
+    for inner, outer in (("server_key", "server"), ("virtual_key", "virtual")):
+        key, head = doc.style[inner], doc.style[outer]
+        if inner in doc.learned and key.startswith(head) and key != head:
+            step = key[len(head) :]
+            if inner == "server_key" or step != _DEFAULT_STYLE["virtual_key"]:
+                return step
+    return "    "
 
 
 def _key_position(block, first=False):
@@ -740,7 +769,7 @@ def set_virtual(doc, name, options=None, servers=None):
     ``servers`` is given make the block's servers exactly those."""
     _check_name(name, "virtual name")
     where = "virtual %s" % name
-    options = _canonical_options(options or {}, VIRTUAL_KEYS, where)
+    options = _canonical_options({} if options is None else options, VIRTUAL_KEYS, where)
     servers = None if servers is None else _canonical_servers(servers, where)
     block = doc.find("virtual", name)
     if block is None:
