@@ -897,7 +897,7 @@ def validate(doc):
             mark = values["fwmark"]
             if mark in marks:
                 raise _error(
-                    "virtual %s: fwmark %d is already used by virtual %s" % (vblock.name, mark, marks[mark]),
+                    "fwmark %d is used by both virtual %s and virtual %s" % (mark, marks[mark], vblock.name),
                     "fwmark",
                     doc,
                     lines["fwmark"],

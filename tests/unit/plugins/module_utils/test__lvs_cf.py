@@ -351,7 +351,7 @@ virtual sip {
 # (text to replace in BASE, its replacement, line of the error, key, message fragment)
 VALIDATION_ERRORS = [
     ("virtual sip {", "virtual web {", 11, "name", "duplicate virtual name 'web'"),
-    ("     port = 80\n", "     fwmark = 3\n", 13, "fwmark", "fwmark 3 is already used by virtual web"),
+    ("     port = 80\n", "     fwmark = 3\n", 13, "fwmark", "fwmark 3 is used by both virtual web and virtual sip"),
     ("172.16.11.210 eth0:1", "172.16.11.210", 4, "address", "must be 'IP dev:alias'"),
     ("172.16.11.210 eth0:1", "172.16.11.210 eth0", 4, "address", "must be 'IP dev:alias'"),
     ("172.16.11.210 eth0:1", "172.16.11.999 eth0:1", 4, "address", "must be an IP address"),
@@ -472,7 +472,7 @@ def test_bad_input_is_refused_naming_the_key(edit, key, message):
                 }
             },
             "fwmark",
-            "fwmark 1 is already used by virtual a",
+            "fwmark 1 is used by both virtual a and virtual b",
         ),
     ],
 )
