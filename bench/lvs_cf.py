@@ -1,0 +1,157 @@
+"""Benchmark of the lvs.cf parser/renderer: parse + one edit + render of a file with
+1,000 virtual services of 3 real servers each (target: under 0.5 s).
+
+Writes bench/results/lvs_cf.json. Exits non-zero when even the best run misses the target.
+"""
+
+import json
+import pathlib
+import platform
+import statistics
+import sys
+import time
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / ".venv" / "collections"))
+
+from ansible_collections.sipvs.lvs.plugins.module_utils import _lvs_cf  # noqa: E402
+
+VIRTUALS = 1000
+SERVERS = 3
+RUNS = 7
+TARGET_S = 0.5
+
+HEADER = """serial_no = 70
+primary = 172.16.11.74
+service = lvs
+backup_active = 1
+backup = 172.16.11.75
+heartbeat = 1
+heartbeat_port = 539
+keepalive = 6
+deadtime = 18
+network = direct
+debug_level = NONE
+monitor_links = 0
+syncdaemon = 1
+"""
+
+VIRTUAL = """virtual svc{n} {{
+     active = 1
+     address = 10.{a}.{b}.1 eth0:{n}
+     vip_nmask = 255.255.255.255
+     fwmark = {mark}
+     port = 5060
+     persistent = 60
+     expect = "OK"
+     use_regex = 0
+     send_program = "/usr/local/bin/check-sip %h"
+     load_monitor = none
+     scheduler = wlc
+     protocol = udp
+     timeout = 6
+     reentry = 15
+     quiesce_server = 0
+{servers}}}
+"""
+
+SERVER = """     server svc{n}-rs{i} {{
+         address = 10.{a}.{b}.{host}
+         active = 1
+         port = 5060
+         weight = 1
+     }}
+"""
+
+
+def build_file():
+    parts = [HEADER]
+    for n in range(VIRTUALS):
+        a, b = divmod(n, 250)
+        servers = "".join(SERVER.format(n=n, i=i, a=a, b=b, host=10 + i) for i in range(SERVERS))
+        parts.append(VIRTUAL.format(n=n, a=a, b=b, mark=n + 1, servers=servers))
+    return "".join(parts)
+
+
+def one_run(text):
+    """parse + one edit + validate + render, timed step by step."""
+    t0 = time.perf_counter()
+    doc = _lvs_cf.parse(text, "bench.cf")
+    t1 = time.perf_counter()
+    _lvs_cf.set_virtual(
+        doc,
+        "svc500",
+        options={"persistent": 120},
+        servers=[
+            {"name": "svc500-rs0", "address": "10.2.0.10", "active": 1, "port": 5060, "weight": 3},
+            {"name": "svc500-rs1", "address": "10.2.0.11", "active": 1, "port": 5060, "weight": 1},
+        ],
+    )
+    t2 = time.perf_counter()
+    _lvs_cf.validate(doc)
+    t3 = time.perf_counter()
+    out = _lvs_cf.render(doc)
+    t4 = time.perf_counter()
+    return {"parse": t1 - t0, "edit": t2 - t1, "validate": t3 - t2, "render": t4 - t3, "total": t4 - t0}, out
+
+
+def timed(func, runs):
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        func()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def main():
+    text = build_file()
+    runs = []
+    out = None
+    for _ in range(RUNS):
+        times, out = one_run(text)
+        runs.append(times)
+    if out == text or "weight = 3" not in out:
+        raise SystemExit("the edit did not happen")
+    untouched = _lvs_cf.render(_lvs_cf.parse(text))
+    plan_times = timed(
+        lambda: _lvs_cf.plan(text, "bench.cf", virtual="svc500", options={"persistent": 120}),
+        RUNS,
+    )
+    config = _lvs_cf.to_config(_lvs_cf.parse(text))
+    config_times = timed(lambda: _lvs_cf.plan(text, "bench.cf", config=config), 3)
+
+    def stats(key):
+        values = [run[key] for run in runs]
+        return {"min_s": round(min(values), 4), "median_s": round(statistics.median(values), 4)}
+
+    best = min(run["total"] for run in runs)
+    result = {
+        "benchmark": "lvs_cf parse + one edit + validate + render",
+        "virtuals": VIRTUALS,
+        "servers_per_virtual": SERVERS,
+        "lines": text.count("\n"),
+        "bytes": len(text.encode()),
+        "runs": RUNS,
+        "steps": {key: stats(key) for key in ("parse", "edit", "validate", "render", "total")},
+        "plan_edit": {"min_s": round(min(plan_times), 4), "median_s": round(statistics.median(plan_times), 4)},
+        "plan_whole_config_no_change": {
+            "min_s": round(min(config_times), 4),
+            "median_s": round(statistics.median(config_times), 4),
+        },
+        "untouched_round_trip_identical": untouched == text,
+        "target_s": TARGET_S,
+        "meets_target": best < TARGET_S,
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+    }
+    results = REPO / "bench" / "results"
+    results.mkdir(parents=True, exist_ok=True)
+    (results / "lvs_cf.json").write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+    if not result["meets_target"] or not result["untouched_round_trip_identical"]:
+        raise SystemExit("lvs_cf benchmark missed its target")
+
+
+if __name__ == "__main__":
+    main()
