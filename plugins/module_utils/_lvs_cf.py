@@ -340,8 +340,7 @@ def canonical(kind, arg, value, what):
             check_ip(text, what)
         return text
     if kind == "netmask":
-        check_netmask(text, what)
-        if text.count(".") != 3:
+        if check_netmask(text, what) != text:  # a prefix length or a host mask
             raise LvsError("%s must be a dotted netmask such as 255.255.255.0, got %r" % (what, value), key=what)
         return text
     if kind == "ipdev":

@@ -55,7 +55,9 @@ def _int(value, what):
     if isinstance(value, int):
         return value
     text = str(value).strip()
-    if text.lstrip("-").isdigit():
+    digits = text[1:] if text.startswith("-") else text
+    # isdigit() alone also accepts "²" and other non-ASCII digits that int() refuses.
+    if digits.isascii() and digits.isdigit():
         return int(text)
     raise LvsError("%s must be an integer, got %r" % (what, value), key=what)
 

@@ -1,0 +1,163 @@
+"""Tests of the shared value checks in plugins/module_utils/_model.py."""
+
+import pytest
+from ansible_collections.sipvs.lvs.plugins.module_utils import _model
+from ansible_collections.sipvs.lvs.plugins.module_utils._model import LvsError
+
+
+@pytest.mark.parametrize(
+    ("error", "text"),
+    [
+        (LvsError("bad", path="/etc/lvs.cf", line=3, key="port"), "/etc/lvs.cf:3: bad"),
+        (LvsError("bad", path="/etc/lvs.cf"), "/etc/lvs.cf: bad"),
+        (LvsError("bad", line=7), "line 7: bad"),
+        (LvsError("bad", key="port"), "bad"),
+    ],
+)
+def test_lvs_error_text(error, text):
+    assert str(error) == text
+    assert error.message == "bad"
+
+
+def test_lvs_error_keeps_its_fields():
+    error = LvsError("m", path="p", line=2, key="k")
+    assert (error.path, error.line, error.key) == ("p", 2, "k")
+    assert isinstance(error, Exception)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(0, 0), (5, 5), ("7", 7), (" 8 ", 8), ("-3", -3), (10, 10)],
+)
+def test_check_range_accepts(value, expected):
+    assert _model.check_range(value, "x", -5, 10) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (11, "x must be between -5 and 10, got 11"),
+        (-6, "x must be between -5 and 10, got -6"),
+        ("abc", "x must be an integer, got 'abc'"),
+        ("1.5", "x must be an integer"),
+        (1.5, "x must be an integer"),
+        (True, "x must be an integer, got True"),
+        ("", "x must be an integer"),
+        ("²", "x must be an integer"),
+        ("--1", "x must be an integer"),
+        (None, "x must be an integer"),
+    ],
+)
+def test_check_range_refuses(value, message):
+    with pytest.raises(LvsError) as info:
+        _model.check_range(value, "x", -5, 10)
+    assert message in str(info.value)
+    assert info.value.key == "x"
+
+
+@pytest.mark.parametrize(
+    ("check", "low", "high", "name"),
+    [
+        (_model.check_port, 1, 65535, "port"),
+        (_model.check_weight, 0, 65535, "weight"),
+        (_model.check_fwmark, 1, 2**32 - 1, "fwmark"),
+    ],
+)
+def test_numeric_checks_bounds(check, low, high, name):
+    assert check(low) == low
+    assert check(high) == high
+    assert check(str(high)) == high
+    for bad in (low - 1, high + 1):
+        with pytest.raises(LvsError) as info:
+            check(bad)
+        assert info.value.key == name
+        assert "%s must be between %d and %d" % (name, low, high) in str(info.value)
+    with pytest.raises(LvsError) as info:
+        check(high + 1, what="my_key")
+    assert info.value.key == "my_key"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("172.16.11.210", "172.16.11.210"), (" 10.0.0.1 ", "10.0.0.1"), ("2001:DB8::1", "2001:db8::1"), ("::1", "::1")],
+)
+def test_check_ip_accepts(value, expected):
+    assert _model.check_ip(value) == expected
+
+
+@pytest.mark.parametrize("value", ["172.16.11.999", "host.example.com", "", "10.0.0", "10.0.0.1 eth0:1", None])
+def test_check_ip_refuses(value):
+    with pytest.raises(LvsError) as info:
+        _model.check_ip(value, "sorry_server")
+    assert info.value.key == "sorry_server"
+    assert "sorry_server must be an IP address" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("255.255.255.0", "255.255.255.0"),
+        ("255.255.255.255", "255.255.255.255"),
+        ("0.0.0.0", "0.0.0.0"),
+        ("24", "255.255.255.0"),
+        (32, "255.255.255.255"),
+    ],
+)
+def test_check_netmask_accepts(value, expected):
+    assert _model.check_netmask(value) == expected
+
+
+@pytest.mark.parametrize("value", ["255.0.255.0", "33", "mask", "", "255.255.255.0/8"])
+def test_check_netmask_refuses(value):
+    with pytest.raises(LvsError) as info:
+        _model.check_netmask(value, "vip_nmask")
+    assert info.value.key == "vip_nmask"
+    assert "vip_nmask must be an IPv4 netmask" in str(info.value)
+
+
+def test_check_choice():
+    assert _model.check_choice(" nat ", "network", ("direct", "nat")) == "nat"
+    with pytest.raises(LvsError) as info:
+        _model.check_choice("bridge", "network", ("direct", "nat"))
+    assert str(info.value) == "network must be one of direct, nat, got 'bridge'"
+    assert info.value.key == "network"
+
+
+@pytest.mark.parametrize("scheduler", _model.SCHEDULERS)
+def test_check_scheduler_accepts_every_ipvs_scheduler(scheduler):
+    assert _model.check_scheduler(scheduler) == scheduler
+
+
+def test_check_scheduler_piranha_subset():
+    assert set(_model.PIRANHA_SCHEDULERS) < set(_model.SCHEDULERS)
+    assert _model.check_scheduler("wlc", choices=_model.PIRANHA_SCHEDULERS) == "wlc"
+    with pytest.raises(LvsError, match="scheduler must be one of"):
+        _model.check_scheduler("mh", choices=_model.PIRANHA_SCHEDULERS)
+    with pytest.raises(LvsError, match="scheduler must be one of"):
+        _model.check_scheduler("fastest")
+
+
+@pytest.mark.parametrize(("value", "expected"), [("tcp", "tcp"), ("UDP", "udp"), ("sctp", "sctp")])
+def test_check_protocol(value, expected):
+    assert _model.check_protocol(value) == expected
+
+
+def test_check_protocol_refuses():
+    with pytest.raises(LvsError) as info:
+        _model.check_protocol("icmp")
+    assert info.value.key == "protocol"
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [([], []), ([1, 2, 3], []), ([1, 2, 1, 3, 2, 1], [1, 2]), (["b", "a", "b"], ["b"])],
+)
+def test_find_duplicates(values, expected):
+    assert _model.find_duplicates(values) == expected
+
+
+def test_tables():
+    assert _model.MAX_PORT == 65535
+    assert _model.MAX_FWMARK == 2**32 - 1
+    assert _model.FORWARDING_FLAGS == {"route": "-g", "masq": "-m", "tunnel": "-i"}
+    assert "sip" in _model.PERSISTENCE_ENGINES
