@@ -1,0 +1,575 @@
+"""The proof on the lab: `make lab` (python -m lab.proof) and the helpers the
+cluster tests and benchmarks share.
+
+`make lab`: lab up (when it is not) → ansible-playbook -i inventories/lab
+site.yml → the tutorial's SIPp load from the client namespace, bounded in calls
+and time, with progress → a report (lab/out/report.json, lab/out/report.png).
+
+Every probe and load generator runs in the client namespace; every loop is
+bounded in count and time; processes started here are stopped by PID.
+"""
+
+import argparse
+import csv
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+from lab import config, hosts, images, network, procs, vms
+from lab.shell import LabError
+
+REPO = config.REPO
+COLLECTIONS = REPO / ".venv" / "collections"
+if str(COLLECTIONS) not in sys.path:
+    sys.path.insert(0, str(COLLECTIONS))
+
+from ansible_collections.sipvs.lvs.plugins.module_utils._ipvs import parse_save  # noqa: E402
+
+INVENTORY = REPO / "inventories" / "lab"
+SITE = REPO / "site.yml"
+OUT = REPO / "lab" / "out"
+SCENARIOS = REPO / "lab" / "scenarios"
+VENV_BIN = REPO / ".venv" / "bin"
+
+CLIENT = config.HOSTS_BY_NAME["client"]
+CLIENT_IP = CLIENT.ip
+WEB_VIP = "172.16.11.210"
+SIP_VIP = "172.16.11.211"
+SIP_FWMARK = 3
+DIRECTORS = [host.name for host in config.VMS]
+REALSERVERS = [host.name for host in config.CONTAINERS]
+RS_BY_ADDRESS = {config.HOSTS_BY_NAME[name].ip: name for name in REALSERVERS}
+
+# The tutorial's load: sipp -sn uac -d 20000 -s 200 -l 200 -r 20 -t un -i CLIENT VIP,
+# here with a total call limit (-m) so that it ends by itself.
+TUTORIAL_LOAD = {"rate": 20, "limit": 200, "duration_ms": 20000, "calls": 400, "service": "200"}
+
+
+# ---------------------------------------------------------------- generic
+
+
+def wait_until(predicate, timeout, interval=0.5, what="condition"):
+    """Poll predicate() until it returns a true value (returned) or `timeout` s pass (LabError)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise LabError("timed out after %ss waiting for %s" % (timeout, what))
+        time.sleep(interval)
+
+
+def run_on(host, argv, timeout=60):
+    return hosts.run(host, argv, timeout=timeout)
+
+
+def in_client(argv):
+    """Local argv that runs argv in the client namespace."""
+    return ["ip", "netns", "exec", CLIENT.netns, *argv]
+
+
+def flush_client_neighbours():
+    """A moved VIP: forget the old MAC (LAB_NOTES: ARP caches between scenarios)."""
+    subprocess.run(["ip", "-n", CLIENT.netns, "neigh", "flush", "all"], check=False, capture_output=True)
+
+
+# ---------------------------------------------------------------- probes from the client
+
+
+def sip_options(target=SIP_VIP, count=1, interval=0.05, timeout=1.0, deadline=120):
+    """Send OPTIONS from the client namespace; one dict per probe (see lab/scenarios/sip_options.py)."""
+    argv = in_client(
+        [
+            "/usr/bin/python3",
+            str(SCENARIOS / "sip_options.py"),
+            target,
+            "--source",
+            CLIENT_IP,
+            "--count",
+            str(count),
+            "--interval",
+            str(interval),
+            "--timeout",
+            str(timeout),
+            "--deadline",
+            str(deadline),
+        ]
+    )
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=deadline + 30, check=False)
+    probes = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    return sorted(probes, key=lambda probe: probe["seq"])
+
+
+class Prober:
+    """OPTIONS probes in the background (bounded by count), collected at the end."""
+
+    def __init__(self, target=SIP_VIP, count=600, interval=0.05, timeout=1.0):
+        self.deadline = count * interval + timeout + 30
+        argv = in_client(
+            [
+                "/usr/bin/python3",
+                str(SCENARIOS / "sip_options.py"),
+                target,
+                "--source",
+                CLIENT_IP,
+                "--count",
+                str(count),
+                "--interval",
+                str(interval),
+                "--timeout",
+                str(timeout),
+                "--deadline",
+                str(self.deadline),
+            ]
+        )
+        self.process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+
+    def collect(self):
+        try:
+            out, _err = self.process.communicate(timeout=self.deadline + 30)
+        except subprocess.TimeoutExpired:
+            self.stop()
+            out, _err = self.process.communicate()
+        probes = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+        return sorted(probes, key=lambda probe: probe["seq"])
+
+    def stop(self):
+        if self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGTERM)
+
+
+def outage(probes):
+    """(seconds from the first lost probe to the first answered one after it, lost count) or (0, 0)."""
+    first_lost = None
+    for probe in probes:
+        if not probe["answered"] and first_lost is None:
+            first_lost = probe
+        elif probe["answered"] and first_lost is not None:
+            lost = sum(1 for p in probes if first_lost["seq"] <= p["seq"] < probe["seq"] and not p["answered"])
+            return round(probe["sent"] - first_lost["sent"], 3), lost
+    if first_lost is not None:
+        return None, sum(1 for p in probes if not p["answered"])
+    return 0.0, 0
+
+
+def sip_call(extension="200", listen=4.0, rtp_port=40000, target=SIP_VIP):
+    argv = in_client(
+        [
+            "/usr/bin/python3",
+            str(SCENARIOS / "sip_call.py"),
+            target,
+            "--source",
+            CLIENT_IP,
+            "--extension",
+            extension,
+            "--rtp-port",
+            str(rtp_port),
+            "--listen",
+            str(listen),
+        ]
+    )
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=listen + 60, check=False)
+    lines = [line for line in result.stdout.splitlines() if line.startswith("{")]
+    if not lines:
+        raise LabError("sip_call printed nothing (exit %d): %s" % (result.returncode, result.stderr.strip()))
+    return json.loads(lines[-1])
+
+
+def http_get(vip=WEB_VIP, timeout=3):
+    """Body of GET / through a VIP from the client namespace (a new connection each time), or None."""
+    result = subprocess.run(
+        in_client(["curl", "-s", "--max-time", str(timeout), "http://%s/" % vip]),
+        capture_output=True,
+        text=True,
+        timeout=timeout + 10,
+        check=False,
+    )
+    return result.stdout if result.returncode == 0 else None
+
+
+def web_servers_reached(tries=30):
+    """Which real servers' index pages (they name their server) answer through the web VIP."""
+    seen = {}
+    for _ in range(tries):
+        body = http_get() or ""
+        for name in REALSERVERS:
+            if re.search(r"\b%s\b" % name, body):
+                seen[name] = seen.get(name, 0) + 1
+        if len(seen) == len(REALSERVERS):
+            break
+    return seen
+
+
+# ---------------------------------------------------------------- directors
+
+
+def director_up(name):
+    return vms.is_running(config.HOSTS_BY_NAME[name])
+
+
+def holds(name, vip):
+    if not director_up(name):
+        return False
+    result = run_on(name, ["ip", "-o", "-4", "addr", "show"], timeout=15)
+    return result.returncode == 0 and (" %s/" % vip) in result.stdout
+
+
+def director_holding(vip=SIP_VIP):
+    """The director that carries the VIP now, or None."""
+    holders = [name for name in DIRECTORS if holds(name, vip)]
+    return holders[0] if len(holders) == 1 else None
+
+
+def ipvs_services(director):
+    """The director's IPVS table (ipvsadm -Sn) parsed into services, or None when unreachable."""
+    result = run_on(director, ["ipvsadm", "-Sn"], timeout=15)
+    if result.returncode != 0:
+        return None
+    return parse_save(result.stdout)
+
+
+def pool(director, fwmark=SIP_FWMARK):
+    """Real-server names in the fwmark service on the director (weight > 0), or None."""
+    services = ipvs_services(director)
+    if services is None:
+        return None
+    for service in services:
+        if service.get("fwmark") == fwmark:
+            return sorted(
+                RS_BY_ADDRESS.get(rs["address"], rs["address"])
+                for rs in service["real_servers"]
+                if rs.get("weight", 1) > 0
+            )
+    return []
+
+
+def ipvsadm_view(director):
+    result = run_on(director, ["ipvsadm", "-L", "-n"], timeout=15)
+    return result.stdout if result.returncode == 0 else ""
+
+
+def kill_director(name):
+    """SIGKILL the director's VM (a crash: no VRRP goodbye); its disk overlay stays."""
+    host = config.HOSTS_BY_NAME[name]
+    pid = procs.read_pid(vms.pid_file(host))
+    if pid is None or not procs.alive(pid, vms.PROCESS_NAME):
+        raise LabError("%s is not running" % name)
+    accel = vms.accel_in_use(host) or "tcg"
+    (config.RUN_DIR / ("%s.accel" % name)).write_text(accel)
+    os.kill(pid, signal.SIGKILL)
+    wait_until(lambda: not procs.alive(pid, vms.PROCESS_NAME), 30, 0.1, "%s's qemu to exit" % name)
+    return accel
+
+
+def start_director(name, ssh_timeout=240):
+    """Boot a killed director again from its own overlay (so it keeps its configuration)."""
+    host = config.HOSTS_BY_NAME[name]
+    if vms.is_running(host):
+        return False
+    accel_file = config.RUN_DIR / ("%s.accel" % name)
+    accel = accel_file.read_text().strip() if accel_file.exists() else vms.choose_accel()
+    if not vms.overlay(host).exists():
+        raise LabError("%s has no disk overlay: bring the lab up again" % name)
+    network.setup_tap(host)
+    subprocess.run(
+        ["ip", "netns", "exec", config.LAB_NS, *vms.qemu_argv(host, images.vm_image(), accel)],
+        check=True,
+        capture_output=True,
+    )
+    if not vms.wait_for_ssh(host, ssh_timeout):
+        raise LabError("%s did not answer ssh within %ss after a restart" % (name, ssh_timeout))
+    return True
+
+
+# ---------------------------------------------------------------- real servers
+
+
+def asterisk_calls(rs):
+    """(active calls, calls processed) from Asterisk on a real server, or None when it does not answer."""
+    result = run_on(rs, ["asterisk", "-rx", "core show calls"], timeout=15)
+    active = re.search(r"(\d+) active call", result.stdout)
+    processed = re.search(r"(\d+) calls? processed", result.stdout)
+    if result.returncode != 0 or not processed:
+        return None
+    return int(active.group(1)) if active else 0, int(processed.group(1))
+
+
+def processed_counts():
+    counts = {}
+    for rs in REALSERVERS:
+        calls = asterisk_calls(rs)
+        counts[rs] = calls[1] if calls else None
+    return counts
+
+
+# ---------------------------------------------------------------- SIPp
+
+
+class Sipp:
+    """The tutorial's SIPp uac load from the client namespace, bounded in calls (-m) and time (timeout)."""
+
+    media_ports = iter(range(6000, 7000, 10))
+
+    def __init__(self, rate, limit, duration_ms, calls, service="200", target=SIP_VIP, workdir=None, max_seconds=None):
+        self.calls = calls
+        self.workdir = workdir or OUT
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.media_port = next(Sipp.media_ports)
+        self.stat_file = self.workdir / ("sipp-%d-%d.csv" % (os.getpid(), self.media_port))
+        self.stat_file.unlink(missing_ok=True)
+        # Enough for every call at the given rate plus the call length, with room for retransmissions.
+        self.max_seconds = max_seconds or int(calls / max(rate, 0.1) + duration_ms / 1000 + 60)
+        self.argv = [
+            "sipp",
+            "-sn",
+            "uac",
+            "-d",
+            str(duration_ms),
+            "-s",
+            service,
+            "-l",
+            str(limit),
+            "-r",
+            str(rate),
+            "-t",
+            "un",
+            "-i",
+            CLIENT_IP,
+            target,
+            "-m",
+            str(calls),
+            "-mp",
+            str(self.media_port),
+            "-max_socket",
+            "4096",
+            "-nostdin",
+            "-trace_stat",
+            "-stf",
+            str(self.stat_file),
+            "-fd",
+            "1",
+            "-recv_timeout",
+            "10000",
+            "-timeout",
+            "%ds" % self.max_seconds,
+        ]
+        self.started = time.monotonic()
+        self.process = subprocess.Popen(
+            # `ip netns exec` execs sipp: this PID is sipp's own, bounded by -m and -timeout.
+            in_client(self.argv),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            cwd=str(self.workdir),
+            text=True,
+        )
+
+    def stats(self):
+        """The last line of SIPp's statistics file: created, current, successful, failed."""
+        try:
+            with open(self.stat_file, newline="") as handle:
+                rows = list(csv.reader(handle, delimiter=";"))
+        except OSError:
+            return {"created": 0, "current": 0, "successful": 0, "failed": 0}
+        if len(rows) < 2:
+            return {"created": 0, "current": 0, "successful": 0, "failed": 0}
+        names, last = rows[0], rows[-1]
+        row = dict(zip(names, last))
+
+        def number(key):
+            try:
+                return int(row.get(key, "0") or 0)
+            except ValueError:
+                return 0
+
+        return {
+            "created": number("TotalCallCreated"),
+            "current": number("CurrentCall"),
+            "successful": number("SuccessfulCall(C)"),
+            "failed": number("FailedCall(C)"),
+        }
+
+    def running(self):
+        return self.process.poll() is None
+
+    def wait(self):
+        try:
+            self.process.wait(timeout=self.max_seconds + 30)
+        except subprocess.TimeoutExpired:
+            self.stop()
+        result = self.stats()
+        result["exit"] = self.process.returncode
+        result["seconds"] = round(time.monotonic() - self.started, 1)
+        result["stderr"] = (self.process.stderr.read() or "")[-2000:] if self.process.stderr else ""
+        return result
+
+    def stop(self):
+        if self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=30)
+
+
+# ---------------------------------------------------------------- Ansible
+
+
+def ansible_env():
+    return dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), PATH="%s:%s" % (VENV_BIN, os.environ["PATH"]))
+
+
+RECAP = re.compile(
+    r"^(?P<host>\S+)\s*:\s*ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+unreachable=(?P<unreachable>\d+)"
+    r"\s+failed=(?P<failed>\d+)",
+    re.M,
+)
+
+
+def parse_recap(text):
+    return {
+        m.group("host"): {k: int(m.group(k)) for k in ("ok", "changed", "unreachable", "failed")}
+        for m in RECAP.finditer(text)
+    }
+
+
+def site(*extra, log=None, timeout=3600):
+    """ansible-playbook -i inventories/lab site.yml; returns (rc, recap, seconds, output)."""
+    argv = [str(VENV_BIN / "ansible-playbook"), "-i", str(INVENTORY), str(SITE), *extra]
+    started = time.monotonic()
+    env = dict(ansible_env(), ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1")
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env, cwd=str(REPO), check=False)
+    seconds = round(time.monotonic() - started, 1)
+    if log is not None:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.write_text(result.stdout + result.stderr)
+    return result.returncode, parse_recap(result.stdout), seconds, result.stdout + result.stderr
+
+
+# ---------------------------------------------------------------- make lab
+
+
+def load_test(load, say=print, sample_every=2.0):
+    """Run a SIPp load with progress; sample calls per real server and the active director over time."""
+    before = processed_counts()
+    sipp = Sipp(load["rate"], load["limit"], load["duration_ms"], load["calls"], load.get("service", "200"))
+    say("sipp: %s" % " ".join(sipp.argv))
+    samples = []
+    events = []
+    holder = director_holding()
+    while sipp.running():
+        time.sleep(sample_every)
+        now = round(time.monotonic() - sipp.started, 1)
+        stats = sipp.stats()
+        counts = processed_counts()
+        per_rs = {
+            rs: (counts[rs] - before[rs]) if counts[rs] is not None and before[rs] is not None else None
+            for rs in REALSERVERS
+        }
+        current_holder = director_holding()
+        if current_holder != holder:
+            events.append({"t": now, "event": "failover", "from": holder, "to": current_holder})
+            holder = current_holder
+        samples.append({"t": now, **stats, "per_real_server": per_rs, "active_director": current_holder})
+        say(
+            "  t=%5.1fs placed %4d  answered %4d  failed %3d  in progress %3d  per server %s"
+            % (
+                now,
+                stats["created"],
+                stats["successful"],
+                stats["failed"],
+                stats["current"],
+                " ".join("%s=%s" % (rs, per_rs[rs]) for rs in REALSERVERS),
+            )
+        )
+    final = sipp.wait()
+    after = processed_counts()
+    per_rs = {
+        rs: (after[rs] - before[rs]) if after[rs] is not None and before[rs] is not None else None for rs in REALSERVERS
+    }
+    return {
+        "load": load,
+        "argv": sipp.argv,
+        "result": final,
+        "per_real_server": per_rs,
+        "samples": samples,
+        "events": events,
+    }
+
+
+def balance_deviation(per_rs):
+    """Largest deviation of any real server from an equal share, in percent of that share."""
+    values = [v for v in per_rs.values() if v is not None]
+    total = sum(values)
+    if not values or total == 0:
+        return None
+    share = total / len(per_rs)
+    return round(max(abs(v - share) for v in per_rs.values() if v is not None) / share * 100, 2)
+
+
+def prove(load, say=print):
+    from lab import lifecycle, report
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    if not network.netns_exists(config.LAB_NS) or not all(director_up(d) for d in DIRECTORS):
+        say("== lab up")
+        lifecycle.up(say=say)
+    say("== ansible-playbook -i inventories/lab site.yml (log: lab/out/site.log)")
+    rc, recap, seconds, output = site(log=OUT / "site.log")
+    for host, counts in sorted(recap.items()):
+        say("  %-10s %s" % (host, " ".join("%s=%d" % item for item in counts.items())))
+    say("  site.yml: exit %d in %.0fs" % (rc, seconds))
+    if rc != 0:
+        say("\n".join(output.splitlines()[-30:]))
+        raise LabError("site.yml failed (exit %d); see lab/out/site.log" % rc)
+    flush_client_neighbours()
+    holder = wait_until(director_holding, 60, 1, "a director to hold %s" % SIP_VIP)
+    say("== load test through %s (active director %s)" % (SIP_VIP, holder))
+    run = load_test(load, say=say)
+    active = director_holding()
+    data = {
+        "site": {"exit": rc, "seconds": seconds, "recap": recap},
+        "load": run["load"],
+        "sipp_argv": run["argv"],
+        "calls": {
+            "attempted": run["result"]["created"],
+            "succeeded": run["result"]["successful"],
+            "failed": run["result"]["failed"],
+            "sipp_exit": run["result"]["exit"],
+            "seconds": run["result"]["seconds"],
+        },
+        "calls_per_real_server": run["per_real_server"],
+        "balance_deviation_percent": balance_deviation(run["per_real_server"]),
+        "active_director": active,
+        "ipvsadm": ipvsadm_view(active) if active else "",
+        "samples": run["samples"],
+        "events": run["events"],
+    }
+    report.write(data, OUT)
+    say(report.table(data))
+    say("report: %s, %s" % (OUT / "report.json", OUT / "report.png"))
+    return data
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m lab.proof", description="make lab: converge the lab and prove it")
+    parser.add_argument("--rate", type=float, default=TUTORIAL_LOAD["rate"], help="calls per second (-r)")
+    parser.add_argument("--limit", type=int, default=TUTORIAL_LOAD["limit"], help="concurrent calls (-l)")
+    parser.add_argument("--duration", type=int, default=TUTORIAL_LOAD["duration_ms"], help="call length, ms (-d)")
+    parser.add_argument("--calls", type=int, default=TUTORIAL_LOAD["calls"], help="total calls (-m)")
+    args = parser.parse_args(argv)
+    if os.geteuid() != 0:
+        print("lab: error: the lab needs root", file=sys.stderr)
+        return 1
+    load = {"rate": args.rate, "limit": args.limit, "duration_ms": args.duration, "calls": args.calls, "service": "200"}
+    try:
+        data = prove(load)
+    except LabError as error:
+        print("lab: error: %s" % error, file=sys.stderr)
+        return 1
+    return 0 if data["calls"]["failed"] == 0 and data["calls"]["succeeded"] == args.calls else 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

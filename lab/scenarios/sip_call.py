@@ -1,0 +1,193 @@
+"""One SIP call with audio, run inside the client's network namespace.
+
+python3 sip_call.py TARGET --source ADDR [--extension 200] [--port 5060]
+                           [--rtp-port 40000] [--listen 4] [--timeout 10]
+
+INVITE (SDP offer: PCMU at ADDR:rtp-port) → final reply → ACK → send and count
+RTP for `listen` seconds → BYE. Prints one JSON object: the INVITE's final
+status, the address the reply came from, the connection address and port of
+the SDP answer, RTP packets received by source address, and the BYE's status.
+Exit 0 when the call was answered (200) and RTP arrived, 1 otherwise.
+Bounded in time: every wait has a timeout.
+"""
+
+import argparse
+import json
+import os
+import socket
+import struct
+import sys
+import time
+
+
+def message(first_line, headers, body=""):
+    lines = [first_line, *headers, "Content-Length: %d" % len(body.encode()), "", body]
+    return "\r\n".join(lines).encode()
+
+
+def parse(data):
+    text = data.decode("utf-8", "replace")
+    head, _, body = text.partition("\r\n\r\n")
+    lines = head.split("\r\n")
+    headers = {}
+    for line in lines[1:]:
+        key, _, value = line.partition(":")
+        headers.setdefault(key.strip().lower(), value.strip())
+    return lines[0], headers, body
+
+
+def sdp_media(body):
+    address, port = None, None
+    for line in body.splitlines():
+        if line.startswith("c=IN IP4 "):
+            address = line.split()[2]
+        elif line.startswith("m=audio "):
+            port = int(line.split()[1])
+    return address, port
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("target")
+    parser.add_argument("--source", required=True)
+    parser.add_argument("--extension", default="200")
+    parser.add_argument("--port", type=int, default=5060)
+    parser.add_argument("--rtp-port", type=int, default=40000)
+    parser.add_argument("--listen", type=float, default=4.0)
+    parser.add_argument("--timeout", type=float, default=10.0)
+    args = parser.parse_args(argv)
+
+    sip = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sip.bind((args.source, 0))
+    rtp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    rtp.bind((args.source, args.rtp_port))
+    local_port = sip.getsockname()[1]
+    tag = os.urandom(4).hex()
+    call_id = "%s@sipvs-call" % os.urandom(8).hex()
+    uri = "sip:%s@%s:%d" % (args.extension, args.target, args.port)
+    from_header = "From: <sip:sipvs-call@%s:%d>;tag=%s" % (args.source, local_port, tag)
+    contact = "Contact: <sip:sipvs-call@%s:%d>" % (args.source, local_port)
+
+    def via():
+        return "Via: SIP/2.0/UDP %s:%d;rport;branch=z9hG4bK%s" % (args.source, local_port, os.urandom(6).hex())
+
+    sdp = "\r\n".join(
+        [
+            "v=0",
+            "o=sipvs 1 1 IN IP4 %s" % args.source,
+            "s=sipvs",
+            "c=IN IP4 %s" % args.source,
+            "t=0 0",
+            "m=audio %d RTP/AVP 0" % args.rtp_port,
+            "a=rtpmap:0 PCMU/8000",
+            "a=sendrecv",
+            "",
+        ]
+    )
+    result = {"call_id": call_id, "invite_status": None, "reply_from": None, "sdp_address": None, "sdp_port": None}
+    invite_via = via()
+    sip.sendto(
+        message(
+            "INVITE %s SIP/2.0" % uri,
+            [
+                invite_via,
+                "Max-Forwards: 70",
+                from_header,
+                "To: <%s>" % uri,
+                "Call-ID: %s" % call_id,
+                "CSeq: 1 INVITE",
+                contact,
+                "Content-Type: application/sdp",
+            ],
+            sdp,
+        ),
+        (args.target, args.port),
+    )
+    deadline = time.monotonic() + args.timeout
+    final = None
+    while final is None and time.monotonic() < deadline:
+        sip.settimeout(max(0.01, deadline - time.monotonic()))
+        try:
+            data, sender = sip.recvfrom(65535)
+        except socket.timeout:
+            break
+        first, headers, body = parse(data)
+        if not first.startswith("SIP/2.0 ") or headers.get("call-id") != call_id:
+            continue
+        code = int(first.split()[1])
+        if code >= 200:
+            final = (code, first, headers, body, sender)
+    if final is None:
+        result["error"] = "no final reply to INVITE within %ss" % args.timeout
+        sys.stdout.write(json.dumps(result) + "\n")
+        return 1
+    code, first, headers, body, sender = final
+    result["invite_status"] = first
+    result["reply_from"] = sender[0]
+    to_header = "To: %s" % headers.get("to", "<%s>" % uri)
+    request_uri = uri
+    if "contact" in headers and "<" in headers["contact"]:
+        request_uri = headers["contact"].split("<", 1)[1].split(">", 1)[0]
+    ack_headers = [via(), "Max-Forwards: 70", from_header, to_header, "Call-ID: %s" % call_id]
+    if code >= 300:
+        # A failed INVITE is acknowledged within its own transaction (same branch, same URI).
+        sip.sendto(
+            message("ACK %s SIP/2.0" % uri, [invite_via, *ack_headers[1:], "CSeq: 1 ACK"]), (args.target, args.port)
+        )
+        sys.stdout.write(json.dumps(result) + "\n")
+        return 1
+    sip.sendto(message("ACK %s SIP/2.0" % request_uri, [*ack_headers, "CSeq: 1 ACK"]), (args.target, args.port))
+    media_address, media_port = sdp_media(body)
+    result["sdp_address"], result["sdp_port"] = media_address, media_port
+
+    # Send 20 ms PCMU frames to the answer's address (symmetric RTP) and count what comes back.
+    sources = {}
+    packets = 0
+    seq = 0
+    end = time.monotonic() + args.listen
+    next_send = time.monotonic()
+    rtp.setblocking(False)
+    ssrc = struct.unpack("!I", os.urandom(4))[0]
+    while time.monotonic() < end:
+        now = time.monotonic()
+        if media_address and media_port and now >= next_send:
+            header = struct.pack("!BBHII", 0x80, 0, seq & 0xFFFF, (seq * 160) & 0xFFFFFFFF, ssrc)
+            rtp.sendto(header + b"\xff" * 160, (media_address, media_port))
+            seq += 1
+            next_send += 0.02
+        try:
+            data, rtp_sender = rtp.recvfrom(2048)
+        except (BlockingIOError, InterruptedError):
+            time.sleep(0.002)
+            continue
+        if len(data) >= 12 and data[0] >> 6 == 2:
+            packets += 1
+            sources[rtp_sender[0]] = sources.get(rtp_sender[0], 0) + 1
+    result["rtp_packets"] = packets
+    result["rtp_sources"] = sources
+    result["rtp_sent"] = seq
+
+    sip.sendto(
+        message(
+            "BYE %s SIP/2.0" % request_uri,
+            [via(), "Max-Forwards: 70", from_header, to_header, "Call-ID: %s" % call_id, "CSeq: 2 BYE"],
+        ),
+        (args.target, args.port),
+    )
+    deadline = time.monotonic() + args.timeout
+    while time.monotonic() < deadline:
+        sip.settimeout(max(0.01, deadline - time.monotonic()))
+        try:
+            data, _sender = sip.recvfrom(65535)
+        except socket.timeout:
+            break
+        first, headers, _body = parse(data)
+        if first.startswith("SIP/2.0 ") and headers.get("cseq", "").endswith("BYE"):
+            result["bye_status"] = first
+            break
+    sys.stdout.write(json.dumps(result) + "\n")
+    return 0 if code == 200 and packets > 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
