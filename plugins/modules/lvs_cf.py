@@ -57,7 +57,7 @@ options:
     default: false
   globals:
     description:
-      - Global keys to set, for example V({"keepalive": 6, "deadtime": 18}). Other global keys are left as they are.
+      - Global keys to set, for example C(keepalive) and C(deadtime). Other global keys are left as they are.
       - A key set to V(null) is removed.
       - C(serial_no) is ignored here; the module manages it.
       - Mutually exclusive with O(config).
@@ -70,7 +70,7 @@ options:
     type: str
   options:
     description:
-      - Keys of the O(virtual) block to set, for example V({"address": "172.16.11.211 eth0:2", "fwmark": 3}).
+      - Keys of the O(virtual) block to set, for example C(address) (V(172.16.11.211 eth0:2)) and C(fwmark).
         Other keys of the block are left as they are; a key set to V(null) is removed.
       - C(address) is V("IP dev:alias"); C(pmask) needs C(persistent) greater than V(0).
     type: dict
