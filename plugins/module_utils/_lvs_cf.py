@@ -794,7 +794,8 @@ def _canonical_config(config):
         raise LvsError(
             "config: unknown keys %s (known: failovers, globals, virtuals)" % ", ".join(unknown), key="config"
         )
-    globals_ = _canonical_options(config.get("globals") or {}, GLOBAL_KEYS, "globals")
+    globals_ = config.get("globals")
+    globals_ = _canonical_options({} if globals_ is None else globals_, GLOBAL_KEYS, "globals")
     globals_.pop("serial_no", None)
     out = {"globals": {k: v for k, v in globals_.items() if v is not None}, "virtuals": [], "failovers": None}
     for section, keys in (("virtuals", VIRTUAL_KEYS), ("failovers", None)):
@@ -817,9 +818,11 @@ def _canonical_config(config):
                 raise LvsError("config: %s %r: unknown keys %s" % (kind, entry["name"], ", ".join(extra)), key=section)
             name = _check_name(entry["name"], "%s name" % kind)
             where = "%s %s" % (kind, name)
-            options = _canonical_options(entry.get("options") or {}, keys, where)
+            options = entry.get("options")
+            options = _canonical_options({} if options is None else options, keys, where)
             options = {k: v for k, v in options.items() if v is not None}
-            servers = _canonical_servers(entry.get("servers") or [], where) if keys else None
+            servers = entry.get("servers")
+            servers = _canonical_servers([] if servers is None else servers, where) if keys else None
             done.append((name, options, servers))
         dups = find_duplicates([name for name, _, _ in done])
         if dups:

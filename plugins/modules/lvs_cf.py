@@ -312,7 +312,8 @@ def main():
     if changed and not module.check_mode:
         if params["backup"] and before is not None:
             output["backup_file"] = module.backup_local(path)
-        write_file(module, path, result.text)
+        # Through a symlink, the file it points to is replaced, not the link.
+        write_file(module, os.path.realpath(path), result.text)
     if state != "read" and (before is not None or (changed and not module.check_mode)):
         file_args = module.load_file_common_arguments(params)
         changed = module.set_fs_attributes_if_different(file_args, changed)

@@ -210,6 +210,15 @@ def test_written_file_keeps_its_mode(run, tmp_path):
     assert stat.S_IMODE(path.stat().st_mode) == 0o640
 
 
+def test_symlinked_file_stays_a_symlink(run, tmp_path):
+    target = put(tmp_path, "tutorial_web_only.cf")
+    link = tmp_path / "link.cf"
+    link.symlink_to(target)
+    assert run(sip_args(link))["changed"] is True
+    assert link.is_symlink()
+    assert target.read_text() == expected_with_sip()
+
+
 def test_comments_and_tabs_survive_an_unrelated_edit(run, tmp_path):
     path = put(tmp_path, "handwritten.cf")
     result = run({"path": str(path), "virtual": "parked", "options": {"active": 1}})
