@@ -195,7 +195,7 @@ def http_get(vip=WEB_VIP, timeout=3):
 def web_servers_reached(tries=30):
     """Which real servers' index pages (they name their server) answer through the web VIP."""
     seen = {}
-    for _ in range(tries):
+    for _attempt in range(tries):
         body = http_get() or ""
         for name in REALSERVERS:
             if re.search(r"\b%s\b" % name, body):
@@ -445,6 +445,61 @@ def site(*extra, log=None, timeout=3600):
         log.parent.mkdir(parents=True, exist_ok=True)
         log.write_text(result.stdout + result.stderr)
     return result.returncode, parse_recap(result.stdout), seconds, result.stdout + result.stderr
+
+
+# ---------------------------------------------------------------- benchmarks
+
+BENCH_RESULTS = REPO / "bench" / "results"
+
+
+def lab_up_if_needed(say=print):
+    """Bring the lab up when it is not fully up; True when this call started something."""
+    from lab import lifecycle
+
+    if network.netns_exists(config.LAB_NS) and all(director_up(d) for d in DIRECTORS):
+        return False
+    lifecycle.up(say=say)
+    return True
+
+
+def cluster_healthy():
+    holder = director_holding()
+    return bool(holder) and pool(holder) == sorted(REALSERVERS)
+
+
+def ensure_converged(say=print):
+    """The lab up and site.yml applied (run only when the cluster does not answer as converged)."""
+    lab_up_if_needed(say=say)
+    if cluster_healthy():
+        return None
+    say("converging the lab with site.yml")
+    rc, _recap, seconds, output = site(log=OUT / "site.log")
+    if rc != 0:
+        raise LabError("site.yml failed (exit %d): %s" % (rc, output[-2000:]))
+    flush_client_neighbours()
+    wait_until(cluster_healthy, 120, 1, "the converged cluster (a VIP holder with every real server)")
+    return seconds
+
+
+def rejoin(name, timeout=240):
+    """Start a killed director again and wait until keepalived runs there with the full pool."""
+    start_director(name, ssh_timeout=timeout)
+    wait_until(
+        lambda: run_on(name, ["systemctl", "is-active", "keepalived"], timeout=15).stdout.strip() == "active",
+        timeout,
+        1,
+        "keepalived on %s" % name,
+    )
+    wait_until(lambda: pool(name) == sorted(REALSERVERS), 120, 1, "the IPVS pool on %s" % name)
+    wait_until(director_holding, 60, 0.5, "exactly one director holding %s" % SIP_VIP)
+    flush_client_neighbours()
+
+
+def write_result(name, data):
+    BENCH_RESULTS.mkdir(parents=True, exist_ok=True)
+    path = BENCH_RESULTS / ("%s.json" % name)
+    path.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
+    return path
 
 
 # ---------------------------------------------------------------- make lab

@@ -27,11 +27,11 @@ def message(first_line, headers, body=""):
 
 def parse(data):
     text = data.decode("utf-8", "replace")
-    head, _, body = text.partition("\r\n\r\n")
+    head, _sep, body = text.partition("\r\n\r\n")
     lines = head.split("\r\n")
     headers = {}
     for line in lines[1:]:
-        key, _, value = line.partition(":")
+        key, _sep, value = line.partition(":")
         headers.setdefault(key.strip().lower(), value.strip())
     return lines[0], headers, body
 

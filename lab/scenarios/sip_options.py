@@ -44,7 +44,7 @@ def header(message, name):
     for line in message.split("\r\n")[1:]:
         if not line:
             break
-        key, _, value = line.partition(":")
+        key, _sep, value = line.partition(":")
         if key.strip().lower() == name.lower():
             return value.strip()
     return None
