@@ -97,7 +97,7 @@ def one_run(text):
 
 def timed(func, runs):
     times = []
-    for _ in range(runs):
+    for _run in range(runs):
         start = time.perf_counter()
         func()
         times.append(time.perf_counter() - start)
@@ -108,7 +108,7 @@ def main():
     text = build_file()
     runs = []
     out = None
-    for _ in range(RUNS):
+    for _run in range(RUNS):
         times, out = one_run(text)
         runs.append(times)
     if out == text or "weight = 3" not in out:

@@ -721,7 +721,7 @@ def _canonical_servers(servers, where):
         options = {key: value for key, value in server.items() if key != "name"}
         options = _canonical_options(options, SERVER_KEYS, "%s, server %s" % (where, name))
         out.append((name, {key: value for key, value in options.items() if value is not None}))
-    dups = find_duplicates([name for name, _ in out])
+    dups = find_duplicates([entry[0] for entry in out])
     if dups:
         raise LvsError("%s: duplicate server names: %s" % (where, ", ".join(dups)), key="name")
     return out
@@ -824,7 +824,7 @@ def _canonical_config(config):
             servers = entry.get("servers")
             servers = _canonical_servers([] if servers is None else servers, where) if keys else None
             done.append((name, options, servers))
-        dups = find_duplicates([name for name, _, _ in done])
+        dups = find_duplicates([entry[0] for entry in done])
         if dups:
             raise LvsError("config: duplicate %s names: %s" % (kind, ", ".join(dups)), key="name")
         out[section] = done
@@ -843,7 +843,7 @@ def apply_config(doc, config):
     if config["failovers"] is not None:
         sections.append(("failover", config["failovers"], None))
     for kind, entries, keys in sections:
-        wanted = {name for name, _, _ in entries}
+        wanted = {entry[0] for entry in entries}
         existing = {}
         stale = []
         for block in doc.root.blocks(kind):

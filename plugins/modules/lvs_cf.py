@@ -24,7 +24,7 @@ description:
     C(send) and C(expect) hold the real characters (a YAML V("\\r\\n") is CR LF); the module
     quotes and escapes them in the file.
 author:
-  - sipvs.lvs contributors
+  - sipvs.lvs contributors (@sipvs)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.files
