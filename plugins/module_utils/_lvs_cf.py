@@ -144,6 +144,7 @@ _SERVICE_RE = re.compile(r"[A-Za-z][A-Za-z0-9_.+-]*")
 _DEV_ALIAS_RE = re.compile(r"[A-Za-z0-9_.-]{1,15}:[A-Za-z0-9_]+")
 _HOST_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _HOST_RE = re.compile(r"%s(?:\.%s)*" % (_HOST_LABEL, _HOST_LABEL))
+_QUOTED_RES = {quote: re.compile(r"%s(?:[^%s\\]|\\.)*%s" % (quote, quote, quote), re.DOTALL) for quote in "'\""}
 _UNESCAPES = {"n": "\n", "r": "\r", "\\": "\\", "'": "'", '"': '"'}
 _UNESCAPE_RE = re.compile(r"\\(.)", re.DOTALL)
 
@@ -160,18 +161,22 @@ _DEFAULT_STYLE = {
     "server_close": " " * 5,
 }
 
+# Lines of one kind looked at before a consistent layout counts as the file's.
+_STYLE_SAMPLES = 64
+
 Plan = namedtuple("Plan", ["text", "config", "serial_no", "changed"])
 
 
 class _Line:
     """One physical line. ``text`` includes its newline (the last line may lack one)."""
 
-    __slots__ = ("key", "kind", "lineno", "quote", "text", "value", "vend", "vstart")
+    __slots__ = ("ilen", "key", "kind", "lineno", "quote", "text", "value", "vend", "vstart")
 
-    def __init__(self, text, lineno, kind, key=None, value=None, quote="", vstart=0, vend=0):
+    def __init__(self, text, lineno, kind, ilen, key=None, value=None, quote="", vstart=0, vend=0):
         self.text = text
         self.lineno = lineno
         self.kind = kind  # "key", "open", "close" or "other" (blank, comment)
+        self.ilen = ilen  # length of the indentation
         self.key = key
         self.value = value
         self.quote = quote
@@ -179,13 +184,11 @@ class _Line:
         self.vend = vend
 
     def indent(self):
-        body = self.text
-        return body[: len(body) - len(body.lstrip(_WS))]
+        return self.text[: self.ilen]
 
     def sep(self):
         """The text between the key and its value, e.g. ``" = "``."""
-        start = len(self.indent()) + len(self.key)
-        return self.text[start : self.vstart]
+        return self.text[self.ilen + len(self.key) : self.vstart]
 
 
 class _Block:
@@ -260,18 +263,12 @@ def escape(text, quote='"'):
 
 
 def _scan_quoted(body, start):
-    """Return the index just after the quoted string that starts at ``body[start]``, or -1."""
-    quote = body[start]
-    pos = start + 1
-    while pos < len(body):
-        char = body[pos]
-        if char == "\\":
-            pos += 2
-            continue
-        if char == quote:
-            return pos + 1
-        pos += 1
-    return -1
+    """Return the index just after the quoted string that starts at ``body[start]``, or -1.
+
+    Inside quotes a backslash takes the next character with it, so ``\\"`` does not end the string.
+    """
+    match = _QUOTED_RES[body[start]].match(body, start)
+    return match.end() if match else -1
 
 
 def _from_file(kind, raw):
@@ -393,9 +390,10 @@ def _canonical_options(values, keys, where, allow_none=True):
 
 def _lex(body, lineno, doc):
     """Classify one line (without its newline)."""
-    text = body.strip(_WS)
-    if not text or text.startswith("#"):
-        return _Line(body, lineno, "other")
+    text = body.lstrip(_WS)
+    ilen = len(body) - len(text)
+    if not text or text[0] == "#":
+        return _Line(body, lineno, "other", ilen)
     match = _KEY_RE.match(body)
     if match:
         key, pos = match.group(1), match.end()
@@ -406,16 +404,17 @@ def _lex(body, lineno, doc):
             rest = body[end:].lstrip(_WS)
             if rest and not rest.startswith("#"):
                 raise LvsError("unexpected text %r after the quoted value of %r" % (rest, key), doc.path, lineno, key)
-            return _Line(body, lineno, "key", key, body[pos + 1 : end - 1], body[pos], pos, end)
+            return _Line(body, lineno, "key", ilen, key, body[pos + 1 : end - 1], body[pos], pos, end)
         hash_at = body.find("#", pos)
         code = body[pos:] if hash_at < 0 else body[pos:hash_at]
         value = code.rstrip(_WS)
-        return _Line(body, lineno, "key", key, value, "", pos, pos + len(value))
+        return _Line(body, lineno, "key", ilen, key, value, "", pos, pos + len(value))
     match = _OPEN_RE.fullmatch(body)
     if match:
-        return _Line(body, lineno, "open", match.group(1), match.group(2))
+        return _Line(body, lineno, "open", ilen, match.group(1), match.group(2))
     if _CLOSE_RE.fullmatch(body):
-        return _Line(body, lineno, "close")
+        return _Line(body, lineno, "close", ilen)
+    text = text.rstrip(_WS)
     word = text.split()[0] if text.split() else text
     word = word.split("=")[0] or word
     if word in BLOCK_KINDS:
@@ -427,15 +426,6 @@ def _lex(body, lineno, doc):
     raise LvsError(message, doc.path, lineno, word)
 
 
-def _split_lines(text):
-    """Lines with their newline; only ``\\n`` ends a line (``\\r\\n`` keeps its ``\\r``)."""
-    lines = text.split("\n")
-    out = [line + "\n" for line in lines[:-1]]
-    if lines[-1]:
-        out.append(lines[-1])
-    return out
-
-
 def parse(text, path=None):
     """Parse lvs.cf text into a Document; LvsError names the line and key of a syntax error."""
     if not isinstance(text, str):
@@ -443,13 +433,18 @@ def parse(text, path=None):
     doc = Document(path)
     stack = [doc.root]
     seen_style = {}
-    lines = _split_lines(text)
-    if lines and lines[0].endswith("\r\n"):
+    # Only "\n" ends a line; a "\r" before it is part of the line (and whitespace).
+    bodies = text.split("\n")
+    last = len(bodies) - 1
+    if last and bodies[0].endswith("\r"):
         doc.style["eol"] = "\r\n"
-    for lineno, raw in enumerate(lines, 1):
-        body = raw[:-1] if raw.endswith("\n") else raw
-        line = _lex(body, lineno, doc)
-        line.text = raw
+    for index, body in enumerate(bodies):
+        if index == last and not body:
+            break
+        line = _lex(body, index + 1, doc)
+        if index < last:
+            line.text = body + "\n"
+        lineno = index + 1
         block = stack[-1]
         if line.kind == "other":
             block.items.append(line)
@@ -492,8 +487,10 @@ def parse(text, path=None):
 
 
 def _learn_style(seen, slot, line):
-    """Count the indentation (and separator) of each kind of line; see _settle_style()."""
+    """Count the indentation (and separator) of the first lines of each kind; see _settle_style()."""
     counts = seen.setdefault(slot, {})
+    if len(counts) == 1 and next(iter(counts.values())) >= _STYLE_SAMPLES:
+        return  # a long run of one layout: enough evidence
     indent = line.indent()
     counts[indent] = counts.get(indent, 0) + 1
     if line.kind == "key":
@@ -583,7 +580,7 @@ def _format(kind, key, value, quote=""):
 def _new_line(block, indent, key, sep, value, eol):
     head = indent + key + sep
     text, quote = _format(_kind(block, key), key, value)
-    return _Line(head + text + eol, None, "key", key, value, quote, len(head), len(head) + len(text))
+    return _Line(head + text + eol, None, "key", len(indent), key, value, quote, len(head), len(head) + len(text))
 
 
 def _rewrite(block, line, value):
@@ -671,8 +668,8 @@ def _new_block(doc, kind, name, parent, options, order):
         open_indent = siblings[-1].head.indent() if siblings else doc.style["virtual"]
         close_indent = siblings[-1].tail.indent() if siblings else doc.style["virtual_close"]
     head = "%s%s %s {" % (open_indent, kind, name)
-    block = _Block(kind, name, _Line(head + eol, None, "open", kind, name))
-    block.tail = _Line(close_indent + "}" + eol, None, "close")
+    block = _Block(kind, name, _Line(head + eol, None, "open", len(open_indent), kind, name))
+    block.tail = _Line(close_indent + "}" + eol, None, "close", len(close_indent))
     if kind == "server" and siblings and siblings[-1].key_lines():
         template = siblings[-1].key_lines()[-1]
         indent, sep = template.indent(), template.sep()
@@ -867,16 +864,21 @@ def apply_config(doc, config):
 # validation and data
 
 
-def _check_block(doc, block, keys):
+def _check_block(doc, block, keys, cache):
+    """Check the values of one block; ``cache`` remembers values already found good."""
     where = block.label()
     values = {}
     for key, line in block.effective().items():
         if keys is None:
             values[key] = line.value
             continue
+        memo = (key, type(line.value), line.value)
+        if memo in cache:
+            values[key] = cache[memo]
+            continue
         kind, arg = keys[key]
         try:
-            values[key] = canonical(kind, arg, line.value, key)
+            values[key] = cache[memo] = canonical(kind, arg, line.value, key)
         except LvsError as exc:
             prefix = "" if block.kind is None else "%s: " % where
             raise _error(prefix + exc.message, key, doc, line) from None
@@ -885,7 +887,8 @@ def _check_block(doc, block, keys):
 
 def validate(doc):
     """Raise LvsError for the first invalid value or conflict; the line is given when it is in the file."""
-    _check_block(doc, doc.root, GLOBAL_KEYS)
+    cache = {}
+    _check_block(doc, doc.root, GLOBAL_KEYS, cache)
     for kind in ("virtual", "failover"):
         blocks = doc.root.blocks(kind)
         for name in find_duplicates([block.name for block in blocks]):
@@ -893,7 +896,7 @@ def validate(doc):
             raise _error("duplicate %s name %r" % (kind, name), "name", doc, second.head)
     marks = {}
     for vblock in doc.virtuals():
-        values = _check_block(doc, vblock, VIRTUAL_KEYS)
+        values = _check_block(doc, vblock, VIRTUAL_KEYS, cache)
         lines = vblock.effective()
         if "fwmark" in values:
             mark = values["fwmark"]
@@ -918,12 +921,12 @@ def validate(doc):
             raise _error("virtual %s: duplicate server name %r" % (vblock.name, name), "name", doc, second.head)
         for sblock in servers:
             try:
-                _check_block(doc, sblock, SERVER_KEYS)
+                _check_block(doc, sblock, SERVER_KEYS, cache)
             except LvsError as exc:
                 exc.message = "virtual %s, %s" % (vblock.name, exc.message)
                 raise
     for fblock in doc.failovers():
-        _check_block(doc, fblock, None)
+        _check_block(doc, fblock, None, cache)
 
 
 def to_config(doc):
