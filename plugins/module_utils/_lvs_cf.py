@@ -960,6 +960,11 @@ def plan(text, path=None, state="present", globals_=None, virtual=None, options=
         raise LvsError("config is mutually exclusive with globals and virtual", path, key="config")
     if (options is not None or servers is not None) and virtual is None:
         raise LvsError("options and servers need virtual", path, key="virtual")
+    edits = [globals_, virtual, options, servers, config]
+    if state == "read" and any(edit is not None for edit in edits):
+        raise LvsError(
+            "state=read changes nothing: it takes no globals, virtual, options, servers or config", path, key="state"
+        )
     try:
         if state == "absent":
             if virtual is None:

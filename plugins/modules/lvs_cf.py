@@ -46,7 +46,8 @@ options:
     description:
       - V(present) sets what O(globals), O(virtual) (with O(options) and O(servers)) or O(config) describe.
       - V(absent) removes the O(virtual) block.
-      - V(read) changes nothing and returns RV(config).
+      - V(read) changes nothing and returns RV(config); it takes none of O(globals), O(virtual), O(options),
+        O(servers) and O(config).
     type: str
     choices: [present, absent, read]
     default: present

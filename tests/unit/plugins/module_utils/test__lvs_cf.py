@@ -454,6 +454,8 @@ def test_bad_input_is_refused_naming_the_key(edit, key, message):
         ({"virtual": "sip", "options": {"fwmark": 3}, "state": "absent"}, "state", "takes only virtual"),
         ({"state": "absent"}, "virtual", "needs virtual"),
         ({"state": "bogus"}, "state", "state must be"),
+        ({"state": "read", "globals_": {}}, "state", "state=read changes nothing"),
+        ({"state": "read", "virtual": "web"}, "state", "state=read changes nothing"),
         ({"options": {"active": 1}}, "virtual", "options and servers need virtual"),
         ({"config": {}, "virtual": "x"}, "config", "mutually exclusive"),
         ({"config": []}, "config", "config must be a dict"),

@@ -312,6 +312,7 @@ def test_invalid_arguments_fail_naming_the_key(run, tmp_path, args, key, fragmen
         ({"state": "absent"}, "state is absent but all of the following are missing: virtual"),
         ({}, "state is present but any of the following are missing: globals, virtual, config"),
         ({"state": "gone", "virtual": "x"}, "value of state must be one of"),
+        ({"state": "read", "globals": {"keepalive": 1}}, "state=read changes nothing"),
     ],
 )
 def test_argument_spec_failures(run, tmp_path, args, fragment):
