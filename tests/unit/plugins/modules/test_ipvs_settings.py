@@ -1,0 +1,127 @@
+"""sipvs.lvs.ipvs_settings driven through main() against recorded ipvsadm
+calls (tests/unit/fixtures/ipvs/*.json, captured from the lab's director VM)."""
+
+import pathlib
+import sys
+from unittest import mock
+
+import pytest
+from ansible_collections.sipvs.lvs.plugins.module_utils import _ipvs
+from ansible_collections.sipvs.lvs.plugins.modules import ipvs_settings
+
+FIXTURES = pathlib.Path(__file__).resolve().parents[2] / "fixtures" / "ipvs"
+sys.path.insert(0, str(FIXTURES))
+
+from ipvs_calls import replay, run_main  # noqa: E402
+
+READS = [["-L", "--timeout"], ["-L", "--daemon"]]
+MASTER_10 = {"interface": "ens2", "syncid": 10, "maxlen": 1472, "group": "224.0.0.81", "port": 8848, "ttl": 1}
+
+
+@pytest.fixture(autouse=True)
+def ens2_mtu():
+    """The director VM's ens2 has MTU 1500 (check mode predicts maxlen from it)."""
+    with mock.patch.object(ipvs_settings, "_mtu", lambda interface: 1500):
+        yield
+
+
+def test_set_timeouts_and_start_master():
+    result, failed, seen = replay(ipvs_settings.main, "settings_set", diff=True)
+    assert not failed
+    assert result["changed"] is True
+    assert result["commands"] == [
+        ["ipvsadm", "--set", "7200", "0", "60"],
+        ["ipvsadm", "--start-daemon", "master", "--mcast-interface", "ens2", "--syncid", "10"],
+    ]
+    assert seen == [*READS, result["commands"][0][1:], result["commands"][1][1:], *READS]
+    assert result["timeouts"] == {"tcp": 7200, "tcpfin": 120, "udp": 60}
+    assert result["sync_daemons"] == {"master": MASTER_10, "backup": None}
+    assert result["diff"]["before"] == {
+        "timeouts": {"tcp": 900, "tcpfin": 120, "udp": 300},
+        "sync_daemons": {"master": None, "backup": None},
+    }
+
+
+def test_check_mode_predicts_exactly():
+    checked, failed, seen = replay(ipvs_settings.main, "settings_check", diff=True)
+    assert not failed
+    assert seen == READS
+    real, _, _ = replay(ipvs_settings.main, "settings_set", diff=True)
+    for key in ("changed", "commands", "timeouts", "sync_daemons", "diff"):
+        assert checked[key] == real[key], key
+
+
+def test_unchanged():
+    result, failed, seen = replay(ipvs_settings.main, "settings_unchanged", diff=True)
+    assert not failed
+    assert (result["changed"], result["commands"]) == (False, [])
+    assert seen == READS
+    assert result["diff"]["before"] == result["diff"]["after"]
+    checked, _, _ = replay(ipvs_settings.main, "settings_unchanged", check_mode=True)
+    assert checked["changed"] is False
+
+
+def test_change_daemon_restarts_it():
+    result, failed, _ = replay(ipvs_settings.main, "settings_change_daemon")
+    assert not failed
+    assert result["commands"] == [
+        ["ipvsadm", "--stop-daemon", "master"],
+        ["ipvsadm", "--start-daemon", "master", "--mcast-interface", "ens2", "--syncid", "20"],
+        ["ipvsadm", "--start-daemon", "backup", "--mcast-interface", "ens2", "--syncid", "20", "--mcast-port", "8849"],
+    ]
+    assert result["sync_daemons"]["master"]["syncid"] == 20
+    assert result["sync_daemons"]["backup"]["port"] == 8849
+
+
+def test_stop_daemon():
+    result, failed, _ = replay(ipvs_settings.main, "settings_stop")
+    assert not failed
+    assert result["commands"] == [["ipvsadm", "--stop-daemon", "master"]]
+    assert result["sync_daemons"] == {"master": None, "backup": None}
+
+
+def test_failure_reports_what_was_applied():
+    result, failed, _ = replay(ipvs_settings.main, "settings_bad_interface")
+    assert failed
+    assert result["msg"] == (
+        "running ipvsadm --start-daemon backup --mcast-interface nosuch0 --syncid 1 failed (rc=255): No such device"
+    )
+    assert result["applied"] == [["ipvsadm", "--set", "1000", "0", "0"]]
+    assert result["not_applied"] == [
+        ["ipvsadm", "--start-daemon", "backup", "--mcast-interface", "nosuch0", "--syncid", "1"]
+    ]
+    assert result["rc"] == 255
+
+
+def test_no_ipvs_in_kernel():
+    result, failed, _ = replay(ipvs_settings.main, "noipvs_settings")
+    assert failed
+    assert "the kernel has no IPVS" in result["msg"]
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        ({"timeouts": {"tcp": 0}}, "timeouts: tcp must be between 1"),
+        ({"sync_master": {"syncid": 3}}, "interface must be a network interface name"),
+        ({"sync_backup": {"interface": "ens2", "syncid": 300}}, "syncid must be between 0 and 255"),
+        ({"sync_master": {"interface": "ens2", "group": "172.16.11.1"}}, "group must be a multicast address"),
+        ({}, "one of the following is required"),
+    ],
+)
+def test_invalid_input_fails_before_any_call(args, message):
+    def no_calls(*args, **kwargs):
+        raise AssertionError("nothing may run on invalid input")
+
+    result, failed = run_main(ipvs_settings.main, args, no_calls)
+    assert failed
+    assert message in result["msg"]
+
+
+def test_ipvsadm_missing():
+    def no_calls(*args, **kwargs):
+        raise AssertionError("nothing may run")
+
+    result, failed = run_main(ipvs_settings.main, {"timeouts": {"tcp": 900}}, no_calls, bin_path=None)
+    assert failed
+    assert result["msg"] == _ipvs.NOT_INSTALLED
