@@ -76,8 +76,10 @@ build-check: venv
 molecule: venv
 	@scripts/run-molecule
 
-test-lab: venv
-	@if [ -d tests/lab ]; then $(BIN)/pytest tests/lab; else echo "no lab tests"; fi
+# Brings the lab up once (unless it is up), runs every test in tests/lab, then
+# takes it down and checks the host is as it was; tears down on any failure.
+test-lab: venv deps
+	$(BIN)/pytest tests/lab
 
 test: venv lint sanity unit build-check molecule test-lab
 
@@ -87,7 +89,10 @@ bench: venv
 lab: venv
 	@echo "make lab: coming (issue 6)"; exit 1
 
-lab-up lab-down lab-status: venv
+lab-up: venv deps
+	$(PY) -m lab up
+
+lab-down lab-status: venv
 	$(PY) -m lab $(subst lab-,,$@)
 
 clean:

@@ -4,6 +4,7 @@ servers, `ip netns exec` for the client. Used by `python -m lab exec` and tests.
 import os
 import shlex
 import subprocess
+import time
 
 from lab import config
 from lab.shell import LabError
@@ -27,7 +28,7 @@ def ssh_argv(host, remote_argv):
         "-o",
         "StrictHostKeyChecking=yes",
         "-o",
-        "ConnectTimeout=5",
+        "ConnectTimeout=30",
         "-o",
         "LogLevel=ERROR",
         "root@%s" % host.ip,
@@ -48,15 +49,31 @@ def command(name, argv):
     return ["ip", "netns", "exec", host.netns, *argv]
 
 
-def run(name, argv, timeout=120, input=None, capture=True):
-    """Run argv on a lab host; returns CompletedProcess (text). Never raises on a non-zero exit."""
+# ssh's own failures to connect (exit 255), worth another try on a busy TCG guest.
+SSH_CONNECT_ERRORS = ("Connection timed out", "banner exchange", "Connection refused", "Connection reset", "closed by")
+
+
+def run(name, argv, timeout=120, input=None, capture=True, retries=2):
+    """Run argv on a lab host; returns CompletedProcess (text). Never raises on a non-zero exit.
+
+    For a director, a failure of ssh itself to connect is retried `retries` times.
+    """
     full = command(name, argv)
-    env = None
-    if full[0] == "podman":
-        env = dict(os.environ, **config.PODMAN_ENV)
-    try:
-        return subprocess.run(
-            full, text=True, input=input, capture_output=capture, timeout=timeout, env=env, check=False
+    env = dict(os.environ, **config.PODMAN_ENV) if full[0] == "podman" else None
+    for attempt in range(retries + 1):
+        try:
+            result = subprocess.run(
+                full, text=True, input=input, capture_output=capture, timeout=timeout, env=env, check=False
+            )
+        except subprocess.TimeoutExpired:
+            return subprocess.CompletedProcess(full, 124, "", "timed out after %ss" % timeout)
+        ssh_failed = (
+            config.HOSTS_BY_NAME[name].kind == "vm"
+            and result.returncode == 255
+            and capture
+            and any(error in result.stderr for error in SSH_CONNECT_ERRORS)
         )
-    except subprocess.TimeoutExpired:
-        return subprocess.CompletedProcess(full, 124, "", "timed out after %ss" % timeout)
+        if not ssh_failed or attempt == retries:
+            return result
+        time.sleep(2)
+    return result

@@ -20,7 +20,7 @@ WATCHED_SYSCTLS = [
     "net.bridge.bridge-nf-call-iptables",
 ]
 # Processes the lab starts, or podman starts for it (conmon names the container).
-WATCHED_PROCESSES = ("qemu-system", "apt-cacher-ng", "sipvs-lab", "conmon --api-version 1 -c")
+WATCHED_PROCESSES = ("qemu-system", "apt-cacher-ng", "conmon --api-version 1 -c")
 
 
 def lines(argv):

@@ -91,7 +91,7 @@ def wait_for_ssh(host, seconds):
     while time.monotonic() < deadline:
         if not is_running(host):
             return False
-        if hosts.run(host.name, ["true"], timeout=10).returncode == 0:
+        if hosts.run(host.name, ["true"], timeout=40, retries=0).returncode == 0:
             return True
         time.sleep(1)
     return False
