@@ -73,7 +73,7 @@ def up(say=print):
             containers.start(host)
         vms.start_all(say=say)
         containers.wait_all()
-        vms.wait_all()
+        vms.wait_all(int(os.environ.get("SIPVS_LAB_BOOT_TIMEOUT", "300")))
     except (LabError, OSError) as error:
         say("lab-up failed, cleaning up: %s" % error)
         down(say=lambda _message: None)

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from lab import config, lifecycle, snapshot
+from lab import config, lifecycle, network, snapshot
 
 pytestmark = pytest.mark.lab
 
@@ -148,4 +148,22 @@ def test_zz_lab_down_leaves_nothing_behind(lab):
     after = snapshot.take()
     assert snapshot.differences(lab.before, after) == []
     lifecycle.down(say=lambda _message: None)  # safe to run twice
+    assert snapshot.differences(lab.before, snapshot.take()) == []
+
+
+@pytest.mark.lab_teardown
+def test_zz_failed_lab_up_cleans_up_after_itself(lab):
+    """A lab-up that fails half way (here: directors given 1 s to boot) takes down what it started."""
+    assert lab.owned and not network.netns_exists(config.LAB_NS)
+    result = subprocess.run(
+        [sys.executable, "-m", "lab", "up"],
+        capture_output=True,
+        text=True,
+        cwd=config.REPO,
+        env=dict(os.environ, SIPVS_LAB_BOOT_TIMEOUT="1"),
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("lab: error: lab-up failed (cleaned up): director1 did not answer ssh within 1s")
     assert snapshot.differences(lab.before, snapshot.take()) == []
