@@ -483,7 +483,7 @@ def normalise_real_server(spec, service, what):
         real_server["port"] = check_range(port, what + ": port", 0, 65535)
         if not service["fwmark"] and real_server["forwarding"] != "masq" and real_server["port"] != service_port:
             raise LvsError(
-                "%s: port %d differs from the service port %d; only forwarding masq can change the port"
+                "%s: port %s differs from the service port %s; only forwarding masq can change the port"
                 % (what, real_server["port"], service_port)
             )
     if spec.get("weight") is not None:
@@ -493,7 +493,7 @@ def normalise_real_server(spec, service, what):
             real_server[name] = check_range(spec[name], "%s: %s" % (what, name), 0, MAX_THRESHOLD)
     upper, lower = real_server["upper_threshold"], real_server["lower_threshold"]
     if upper and lower > upper:
-        raise LvsError("%s: lower_threshold %d is above upper_threshold %d" % (what, lower, upper))
+        raise LvsError("%s: lower_threshold %s is above upper_threshold %s" % (what, lower, upper))
     return real_server
 
 

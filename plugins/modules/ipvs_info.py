@@ -18,9 +18,11 @@ description:
     (C(ipvsadm -L --daemon)) and, on request, the connection entries (C(ipvsadm -Lcn)).
   - Changes nothing.
 author:
-  - sipvs.lvs contributors
+  - sipvs.lvs contributors (@sipvs)
 requirements:
   - C(ipvsadm) on the managed host and a kernel with IPVS (C(ip_vs)).
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
@@ -28,6 +30,7 @@ attributes:
   diff_mode:
     support: none
   platform:
+    support: full
     platforms: posix
     details: Linux with IPVS.
 options:

@@ -22,9 +22,11 @@ description:
   - Connection timeouts and the connection sync daemon are managed by
     M(sipvs.lvs.ipvs_settings); M(sipvs.lvs.ipvs_info) reads the table with counters.
 author:
-  - sipvs.lvs contributors
+  - sipvs.lvs contributors (@sipvs)
 requirements:
   - C(ipvsadm) on the managed host and a kernel with IPVS (C(ip_vs)).
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
@@ -33,6 +35,7 @@ attributes:
     support: full
     details: Structured before and after of every service that changes, keyed by its name (RV(service_names)).
   platform:
+    support: full
     platforms: posix
     details: Linux with IPVS.
 options:
@@ -91,7 +94,8 @@ options:
     choices: [sip]
   one_packet:
     description:
-      - One-packet scheduling (C(ipvsadm -o)): schedule every UDP datagram on its own. UDP and O(fwmark) services only.
+      - One-packet scheduling (C(ipvsadm -o)), which schedules every UDP datagram on its own.
+      - UDP and O(fwmark) services only.
     type: bool
     default: false
   real_servers:

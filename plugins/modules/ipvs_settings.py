@@ -18,9 +18,11 @@ description:
     changes only what differs. Options left out are left as they are.
   - Virtual services are managed by M(sipvs.lvs.ipvs_service).
 author:
-  - sipvs.lvs contributors
+  - sipvs.lvs contributors (@sipvs)
 requirements:
   - C(ipvsadm) on the managed host and a kernel with IPVS (C(ip_vs)).
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
@@ -29,6 +31,7 @@ attributes:
     support: full
     details: Structured before and after of RV(timeouts) and RV(sync_daemons).
   platform:
+    support: full
     platforms: posix
     details: Linux with IPVS.
 options:

@@ -93,7 +93,7 @@ def test_without_stats_and_rate():
 
 
 def test_no_ipvs_in_kernel():
-    result, failed, _ = replay(ipvs_info.main, "noipvs_info")
+    result, failed, _seen = replay(ipvs_info.main, "noipvs_info")
     assert failed
     assert "the kernel has no IPVS" in result["msg"]
     assert result["commands"] == [["ipvsadm", "-Sn"]]

@@ -65,7 +65,7 @@ def test_check_mode_predicts_and_touches_nothing():
     result, failed, seen = replay(ipvs_service.main, "service_fwmark_check", diff=True)
     assert not failed
     assert seen == [["-Sn"], ["-Ln", "--thresholds"]]
-    real, _, _ = replay(ipvs_service.main, "service_fwmark_create", diff=True)
+    real, _failed, _seen = replay(ipvs_service.main, "service_fwmark_create", diff=True)
     for key in ("changed", "commands", "service", "service_names", "diff"):
         assert result[key] == real[key], key
 
@@ -78,12 +78,12 @@ def test_unchanged_tutorial():
     assert result["service"] == TUTORIAL_SIP
     assert result["diff"] == {"before": {}, "after": {}}
     assert seen == [["-Sn"], ["-Ln", "--thresholds"]]
-    checked, _, _ = replay(ipvs_service.main, "service_fwmark_unchanged", check_mode=True)
+    checked, _failed, _seen = replay(ipvs_service.main, "service_fwmark_unchanged", check_mode=True)
     assert checked["changed"] is False
 
 
 def test_udp_sip_persistence_engine_one_packet():
-    result, failed, _ = replay(ipvs_service.main, "service_udp_sip_create")
+    result, failed, _seen = replay(ipvs_service.main, "service_udp_sip_create")
     assert not failed
     assert result["commands"][0] == [
         "ipvsadm",
@@ -111,7 +111,7 @@ def test_udp_sip_persistence_engine_one_packet():
 
 
 def test_edit_real_servers_and_service():
-    result, failed, _ = replay(ipvs_service.main, "service_tcp_edit", diff=True)
+    result, failed, _seen = replay(ipvs_service.main, "service_tcp_edit", diff=True)
     assert not failed
     assert result["changed"] is True
     assert [c[1] for c in result["commands"]] == ["-E", "-d", "-d", "-e", "-a", "-a"]
@@ -138,7 +138,7 @@ def test_edit_real_servers_and_service():
 
 
 def test_keep_other_real_servers():
-    result, failed, _ = replay(ipvs_service.main, "service_keep_others")
+    result, failed, _seen = replay(ipvs_service.main, "service_keep_others")
     assert not failed
     assert result["commands"] == [
         ["ipvsadm", "-e", "-t", "172.16.11.210:80", "-r", "172.16.11.76:80", "-g", "-w", "5"],
@@ -153,7 +153,7 @@ def test_keep_other_real_servers():
 
 
 def test_absent():
-    result, failed, _ = replay(ipvs_service.main, "service_absent", diff=True)
+    result, failed, _seen = replay(ipvs_service.main, "service_absent", diff=True)
     assert not failed
     assert result["changed"] is True
     assert result["commands"] == [["ipvsadm", "-D", "-t", "172.16.11.210:80"]]
@@ -184,13 +184,13 @@ def test_many_services_with_purge():
     assert ["-R"] not in seen
     for key in ("changed", "commands", "services", "service_names", "diff"):
         assert checked[key] == result[key], key
-    again, failed, _ = replay(ipvs_service.main, "services_unchanged", diff=True)
+    again, failed, _seen = replay(ipvs_service.main, "services_unchanged", diff=True)
     assert (failed, again["changed"], again["commands"]) == (False, False, [])
     assert again["services"] == result["services"]
 
 
 def test_batch_failure_reports_applied_and_not_applied():
-    result, failed, _ = replay(ipvs_service.main, "service_race")
+    result, failed, _seen = replay(ipvs_service.main, "service_race")
     assert failed
     assert result["msg"].startswith("ipvsadm -R applied 1 of 3 planned commands; the table does not match")
     assert "Service already exists" in result["msg"]
@@ -206,7 +206,7 @@ def test_batch_failure_reports_applied_and_not_applied():
 
 
 def test_no_ipvs_in_kernel():
-    result, failed, _ = replay(ipvs_service.main, "noipvs_service")
+    result, failed, _seen = replay(ipvs_service.main, "noipvs_service")
     assert failed
     assert "the kernel has no IPVS" in result["msg"]
     assert "Protocol not available" in result["msg"]

@@ -46,7 +46,7 @@ def test_check_mode_predicts_exactly():
     checked, failed, seen = replay(ipvs_settings.main, "settings_check", diff=True)
     assert not failed
     assert seen == READS
-    real, _, _ = replay(ipvs_settings.main, "settings_set", diff=True)
+    real, _failed, _seen = replay(ipvs_settings.main, "settings_set", diff=True)
     for key in ("changed", "commands", "timeouts", "sync_daemons", "diff"):
         assert checked[key] == real[key], key
 
@@ -57,12 +57,12 @@ def test_unchanged():
     assert (result["changed"], result["commands"]) == (False, [])
     assert seen == READS
     assert result["diff"]["before"] == result["diff"]["after"]
-    checked, _, _ = replay(ipvs_settings.main, "settings_unchanged", check_mode=True)
+    checked, _failed, _seen = replay(ipvs_settings.main, "settings_unchanged", check_mode=True)
     assert checked["changed"] is False
 
 
 def test_change_daemon_restarts_it():
-    result, failed, _ = replay(ipvs_settings.main, "settings_change_daemon")
+    result, failed, _seen = replay(ipvs_settings.main, "settings_change_daemon")
     assert not failed
     assert result["commands"] == [
         ["ipvsadm", "--stop-daemon", "master"],
@@ -74,14 +74,14 @@ def test_change_daemon_restarts_it():
 
 
 def test_stop_daemon():
-    result, failed, _ = replay(ipvs_settings.main, "settings_stop")
+    result, failed, _seen = replay(ipvs_settings.main, "settings_stop")
     assert not failed
     assert result["commands"] == [["ipvsadm", "--stop-daemon", "master"]]
     assert result["sync_daemons"] == {"master": None, "backup": None}
 
 
 def test_failure_reports_what_was_applied():
-    result, failed, _ = replay(ipvs_settings.main, "settings_bad_interface")
+    result, failed, _seen = replay(ipvs_settings.main, "settings_bad_interface")
     assert failed
     assert result["msg"] == (
         "running ipvsadm --start-daemon backup --mcast-interface nosuch0 --syncid 1 failed (rc=255): No such device"
@@ -94,7 +94,7 @@ def test_failure_reports_what_was_applied():
 
 
 def test_no_ipvs_in_kernel():
-    result, failed, _ = replay(ipvs_settings.main, "noipvs_settings")
+    result, failed, _seen = replay(ipvs_settings.main, "noipvs_settings")
     assert failed
     assert "the kernel has no IPVS" in result["msg"]
 
