@@ -1,6 +1,5 @@
 """lab up / down / status."""
 
-import json
 import os
 import pathlib
 import shutil
@@ -9,8 +8,7 @@ import time
 from lab import config, containers, images, network, procs, proxy, vms
 from lab.shell import LabError
 
-HOST_STATE = config.RUN_DIR / "host-state.json"
-# Host settings podman or the lab may change; lab-down puts back what lab-up found.
+# Host settings podman may change while the lab starts; lab-up puts back what it found.
 HOST_SYSCTLS = ["net.ipv4.ip_forward"]
 REQUIRED_COMMANDS = [
     "ip",
@@ -42,20 +40,19 @@ def preflight():
     images.check_disk(config.RUN_DIR, 2)
 
 
-def record_host_state():
-    """Remember host settings before the lab first touches them (kept until lab-down)."""
-    if HOST_STATE.exists():
-        return
-    found = {key: pathlib.Path(sysctl_path(key)).read_text().strip() for key in HOST_SYSCTLS}
-    HOST_STATE.write_text(json.dumps({"sysctls": found}))
+def read_host_sysctls():
+    return {key: pathlib.Path(sysctl_path(key)).read_text().strip() for key in HOST_SYSCTLS}
 
 
-def restore_host_state():
-    if not HOST_STATE.exists():
-        return
-    for key, value in json.loads(HOST_STATE.read_text())["sysctls"].items():
-        with open(sysctl_path(key), "w") as handle:
-            handle.write(value + "\n")
+def put_back_host_sysctls(found):
+    """Podman may set the host's ip_forward when it starts containers. The lab needs no
+    forwarding on the host, so lab-up puts back what it found at once (whether it
+    succeeds or fails): the host is never left changed, and lab-down has nothing to
+    restore (while a Molecule run elsewhere may rely on the value podman set for it)."""
+    for key, value in found.items():
+        path = pathlib.Path(sysctl_path(key))
+        if path.read_text().strip() != value:
+            path.write_text(value + "\n")
 
 
 def up(say=print):
@@ -63,7 +60,7 @@ def up(say=print):
     started = time.monotonic()
     images.build_all(say=say)
     config.RUN_DIR.mkdir(parents=True, exist_ok=True)
-    record_host_state()
+    found_sysctls = read_host_sysctls()
     try:
         network.setup_lab_namespace()
         proxy.start()
@@ -74,10 +71,13 @@ def up(say=print):
         vms.start_all(say=say)
         containers.wait_all()
         vms.wait_all(int(os.environ.get("SIPVS_LAB_BOOT_TIMEOUT", "300")))
-    except (LabError, OSError) as error:
+    except (LabError, OSError, KeyboardInterrupt) as error:
+        error = error if str(error) else "interrupted"
         say("lab-up failed, cleaning up: %s" % error)
         down(say=lambda _message: None)
         raise LabError("lab-up failed (cleaned up): %s" % error) from error
+    finally:
+        put_back_host_sysctls(found_sysctls)
     say("lab up in %.0fs" % (time.monotonic() - started))
     status(say=say)
 
@@ -90,7 +90,6 @@ def down(say=print):
     containers.remove_all()
     proxy.stop()
     network.teardown()
-    restore_host_state()
     shutil.rmtree(config.RUN_DIR, ignore_errors=True)
     say("lab down")
 
