@@ -279,7 +279,7 @@ def _from_file(kind, raw):
         return " ".join(raw.split())
     if kind == "text":
         return unescape(raw)
-    return raw
+    return raw.strip(_WS)  # also inside quotes, as canonical() does
 
 
 def _text_of(value, what, strip=True):
@@ -869,8 +869,11 @@ def _check_block(doc, block, keys, cache):
     where = block.label()
     values = {}
     for key, line in block.effective().items():
-        if keys is None:
-            values[key] = line.value
+        if keys is None:  # failover: any key, one printable line
+            try:
+                values[key] = _writable(_single_line(line.value, key), key)
+            except LvsError as exc:
+                raise _error("%s: %s" % (where, exc.message), key, doc, line) from None
             continue
         memo = (key, type(line.value), line.value)
         if memo in cache:

@@ -245,6 +245,21 @@ def test_quoted_plain_value_keeps_its_quotes_when_rewritten():
     assert 'debug_level = "ALL"  # quoted\n' in result.text
 
 
+def test_quoted_values_are_stripped_like_input():
+    text = 'virtual v {\n client_monitor = "  /bin/nanny "\n}\nfailover f {\n start_cmd = " /bin/x"\n}\n'
+    config = lvs_cf.to_config(lvs_cf.parse(text))
+    assert config["virtuals"][0]["options"]["client_monitor"] == "/bin/nanny"
+    assert config["failovers"][0]["options"]["start_cmd"] == "/bin/x"
+    assert plan(text, config=config).changed is False
+
+
+def test_failover_values_are_checked():
+    with pytest.raises(LvsError) as info:
+        plan("failover f {\n start_cmd = a\x01b\n}\n", state="read")
+    assert (info.value.line, info.value.key) == (2, "start_cmd")
+    assert "failover f: start_cmd must be one line of printable characters" in info.value.message
+
+
 def test_hash_in_a_plain_value_is_quoted():
     result = plan("", globals_={"active_cmd": "/bin/on #1"})
     assert 'active_cmd = "/bin/on #1"\n' in result.text
@@ -727,8 +742,20 @@ FRAGMENTS = st.sampled_from(
         *("weight", "address", "send", "10.0.0.1", "eth0:1", "1", "0", "x", "serial_no", "fwmark", "pmask", "é"),
     ]
 )
+ALL_KEYS = sorted(set(lvs_cf.GLOBAL_KEYS) | set(lvs_cf.VIRTUAL_KEYS) | {"start_cmd"})
+LINES = st.one_of(
+    st.tuples(
+        st.sampled_from(["", " ", "\t", "     "]),
+        st.sampled_from(ALL_KEYS),
+        st.sampled_from([" = ", "=", "\t=  "]),
+        st.one_of(FRAGMENTS, st.text(max_size=12), st.sampled_from(["1", "0", "80", "http", "10.0.0.1 eth0:1"])),
+        st.sampled_from(["", "  # c", "\r"]),
+    ).map("".join),
+    st.sampled_from(["virtual v {", "virtual w {", "server s {", "failover f {", "}", "", "# x"]),
+)
+STRUCTURED = st.lists(LINES, max_size=30).map("\n".join)
 GARBAGE = st.one_of(
-    st.text(max_size=200), st.lists(st.one_of(FRAGMENTS, st.text(max_size=3)), max_size=60).map("".join)
+    STRUCTURED, st.text(max_size=200), st.lists(st.one_of(FRAGMENTS, st.text(max_size=3)), max_size=60).map("".join)
 )
 
 
