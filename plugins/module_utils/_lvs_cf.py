@@ -22,6 +22,8 @@ Public API::
     remove_virtual(doc, "web01")
     apply_config(doc, config)             # the whole file becomes ``config``
     plan(text, path, state, ...)          # Plan(text, config, serial_no, changed): what the module does
+    GLOBAL_KEYS, VIRTUAL_KEYS, SERVER_KEYS  # key -> (kind, argument), in Piranha's order
+    canonical(kind, arg, value, key)      # check one value, return its data form
 
 The ``config`` data shape (returned by to_config, accepted by apply_config)::
 
@@ -40,7 +42,9 @@ keys are ints; ``port`` is an int, or a string when it is a service name
 data) and escaped again when written. Two-token values (``address`` of a
 virtual, ``nat_router``) are ``"IP dev:alias"`` with one space. ``serial_no``
 in input is ignored: plan() bumps it on every change. Failover blocks are kept
-as they are; their options are plain strings.
+as they are; their options are plain strings. In apply_config() a virtual
+without ``servers`` ends up with none, and ``failovers`` left out means the
+file's failover blocks stay untouched.
 """
 
 from __future__ import annotations
