@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 # Copyright: sipvs.lvs contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """SIP health check for LVS real servers (installed by the sipvs.lvs director role).
@@ -16,7 +15,8 @@ Two output modes:
 * ``--nanny`` (Piranha nanny's send_program): always exit 0 and print ``OK``
   or ``FAIL`` on stdout, because nanny counts a non-zero exit as healthy.
 
-Python 3 standard library only.
+Python 3 standard library only. The role installs it with a
+``#!/usr/bin/python3`` line added.
 """
 
 import argparse
@@ -35,7 +35,7 @@ class CheckFailed(Exception):
 
 
 def _token(rand, length=16):
-    return "".join(rand.choice("0123456789abcdef") for _ in range(length))
+    return "".join(rand.choice("0123456789abcdef") for dummy in range(length))
 
 
 def _host_part(address):
@@ -76,8 +76,8 @@ def parse_reply(data, call_id):
     if len(code) != 3 or not code.isdigit() or (len(status) > 11 and status[11] != " "):
         return None
     for line in lines[1:]:
-        name, _, value = line.partition(":")
-        if name.strip().lower() in ("call-id", "i") and value.strip() != call_id:
+        name, colon, value = line.partition(":")
+        if colon and name.strip().lower() in ("call-id", "i") and value.strip() != call_id:
             return None
     return int(code)
 

@@ -54,8 +54,8 @@ TUTORIAL = {
 }
 
 
-def model(cluster=None, hosts=HOSTS):
-    return normalize_cluster(copy.deepcopy(TUTORIAL if cluster is None else cluster), hosts.get)
+def model(cluster=None):
+    return normalize_cluster(copy.deepcopy(TUTORIAL if cluster is None else cluster), HOSTS.get)
 
 
 def broken(path, value):
