@@ -1,0 +1,302 @@
+"""ipvs_service, ipvs_settings and ipvs_info against the real kernel IPVS of a
+lab director VM.
+
+The modules run in a network namespace of their own inside director1
+(IPVS is per namespace), so this test neither sees nor disturbs what
+keepalived or other tests program in the VM's main namespace: Ansible's
+interpreter on the VM is a wrapper that runs python3 under
+``ip netns exec ipvstest``. Each scenario runs four times (check mode, real
+run, real run again, check mode again) in one playbook, and after each the
+kernel's table is read with ``ipvsadm -Sn`` in that namespace.
+"""
+
+import json
+import os
+import pathlib
+import subprocess
+
+import pytest
+
+from lab import config, hosts
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+INVENTORY = REPO / "inventories" / "lab"
+VENV_BIN = REPO / ".venv" / "bin"
+
+pytestmark = pytest.mark.lab
+
+HOST = "director1"
+NETNS = "ipvstest"
+PYTHON = "/usr/local/sbin/python3-ipvstest"
+RS = ["172.16.11.76", "172.16.11.77", "172.16.11.78"]
+VIP, SIP_VIP = "172.16.11.210", "172.16.11.211"
+
+SETUP = rf"""
+set -e
+ip netns del {NETNS} 2>/dev/null || true
+ip netns add {NETNS}
+ip netns exec {NETNS} ip link set lo up
+ip netns exec {NETNS} ip link add ipvs0 type dummy
+ip netns exec {NETNS} ip link set ipvs0 up
+printf '#!/bin/sh\nexec ip netns exec {NETNS} /usr/bin/python3 "$@"\n' > {PYTHON}
+chmod 755 {PYTHON}
+"""
+
+SIP = {"fwmark": 3, "scheduler": "wlc", "real_servers": [{"address": a} for a in RS]}
+UDP_SIP = {
+    "protocol": "udp",
+    "address": SIP_VIP,
+    "port": 5060,
+    "scheduler": "rr",
+    "persistent": 60,
+    "persistence_netmask": "0.0.0.0",
+    "persistence_engine": "sip",
+    "one_packet": True,
+    "real_servers": [{"address": a} for a in RS],
+}
+HTTP = {"protocol": "tcp", "address": VIP, "port": 80, "real_servers": [{"address": a} for a in RS]}
+
+# (name, module, args, command that shows the kernel's state, expected lines)
+SCENARIOS = [
+    (
+        "fwmark",
+        "ipvs_service",
+        SIP,
+        "ipvsadm -Sn",
+        ["-A -f 3 -s wlc"] + ["-a -f 3 -r %s:0 -g -w 1" % a for a in RS],
+    ),
+    (
+        "tcp_udp_sip_one_packet",
+        "ipvs_service",
+        {"services": [HTTP, UDP_SIP]},
+        "ipvsadm -Sn",
+        ["-A -f 3 -s wlc"]
+        + ["-a -f 3 -r %s:0 -g -w 1" % a for a in RS]
+        + ["-A -t %s:80 -s wlc" % VIP]
+        + ["-a -t %s:80 -r %s:80 -g -w 1" % (VIP, a) for a in RS]
+        + ["-A -u %s:5060 -s rr -p 60 -M 0.0.0.0 --pe sip -o" % SIP_VIP]
+        + ["-a -u %s:5060 -r %s:5060 -g -w 1" % (SIP_VIP, a) for a in RS],
+    ),
+    (
+        "edit_real_servers_purge_absent",
+        "ipvs_service",
+        {
+            "purge": True,
+            "services": [
+                {
+                    "protocol": "tcp",
+                    "address": VIP,
+                    "port": 80,
+                    "scheduler": "rr",
+                    "real_servers": [
+                        {"address": RS[0], "weight": 3, "upper_threshold": 100, "lower_threshold": 10},
+                        {"address": RS[1], "port": 8080, "forwarding": "masq"},
+                        {"address": "172.16.11.79"},
+                    ],
+                },
+                {"protocol": "udp", "address": SIP_VIP, "port": 5060, "state": "absent"},
+            ],
+        },
+        "ipvsadm -Sn; ipvsadm -Ln --thresholds | grep -- '->' | grep -v RemoteAddress",
+        [
+            "-A -t %s:80 -s rr" % VIP,
+            "-a -t %s:80 -r %s:80 -g -w 3" % (VIP, RS[0]),
+            "-a -t %s:80 -r %s:8080 -m -w 1" % (VIP, RS[1]),
+            "-a -t %s:80 -r 172.16.11.79:80 -g -w 1" % VIP,
+            "-> %s:80 100 10 0 0" % RS[0],
+            "-> %s:8080 0 0 0 0" % RS[1],
+            "-> 172.16.11.79:80 0 0 0 0",
+        ],
+    ),
+    (
+        "add_real_server_keep_others",
+        "ipvs_service",
+        {
+            "protocol": "tcp",
+            "address": VIP,
+            "port": 80,
+            "scheduler": "rr",
+            "purge_real_servers": False,
+            "real_servers": [{"address": RS[2], "weight": 2}],
+        },
+        "ipvsadm -Sn",
+        [
+            "-A -t %s:80 -s rr" % VIP,
+            "-a -t %s:80 -r %s:80 -g -w 3" % (VIP, RS[0]),
+            "-a -t %s:80 -r %s:8080 -m -w 1" % (VIP, RS[1]),
+            "-a -t %s:80 -r %s:80 -g -w 2" % (VIP, RS[2]),
+            "-a -t %s:80 -r 172.16.11.79:80 -g -w 1" % VIP,
+        ],
+    ),
+    ("absent", "ipvs_service", {"protocol": "tcp", "address": VIP, "port": 80, "state": "absent"}, "ipvsadm -Sn", []),
+    (
+        "timeouts_and_master_sync",
+        "ipvs_settings",
+        {"timeouts": {"tcp": 7200, "tcpfin": 60, "udp": 120}, "sync_master": {"interface": "ipvs0", "syncid": 10}},
+        "ipvsadm -L --timeout; ipvsadm -L --daemon",
+        [
+            "Timeout (tcp tcpfin udp): 7200 60 120",
+            "master sync daemon (mcast=ipvs0, syncid=10, maxlen=1472, group=224.0.0.81, port=8848, ttl=1)",
+        ],
+    ),
+    (
+        "backup_sync_instead",
+        "ipvs_settings",
+        {"sync_master": {"state": "absent"}, "sync_backup": {"interface": "ipvs0", "syncid": 10, "port": 8849}},
+        "ipvsadm -L --daemon",
+        ["backup sync daemon (mcast=ipvs0, syncid=10, maxlen=1472, group=224.0.0.81, port=8849, ttl=1)"],
+    ),
+]
+PASSES = (("check", True), ("run", False), ("again", False), ("check_again", True))
+
+
+def playbook():
+    tasks = []
+    for name, module, args, show, _expected in SCENARIOS:
+        for label, check in PASSES:
+            tasks.append(
+                {
+                    "name": "%s %s" % (name, label),
+                    "sipvs.lvs.%s" % module: args,
+                    "check_mode": check,
+                    "diff": True,
+                }
+            )
+        tasks.append(
+            {
+                "name": "%s kernel" % name,
+                "ansible.builtin.command": {"argv": ["sh", "-c", show]},
+                "changed_when": False,
+            }
+        )
+    tasks.append({"name": "info", "sipvs.lvs.ipvs_info": {"connections": True}})
+    return [
+        {
+            "name": "ipvsadm on the director",
+            "hosts": HOST,
+            "gather_facts": False,
+            "tasks": [
+                {
+                    "name": "ipvsadm",
+                    "ansible.builtin.apt": {"name": "ipvsadm", "update_cache": True, "cache_valid_time": 86400},
+                },
+                {"name": "namespace", "ansible.builtin.command": {"argv": ["sh", "-c", SETUP]}, "changed_when": True},
+            ],
+        },
+        {
+            "name": "IPVS modules in the namespace",
+            "hosts": HOST,
+            "gather_facts": False,
+            "vars": {"ansible_python_interpreter": PYTHON},
+            "tasks": tasks,
+        },
+    ]
+
+
+def ansible(tool, *args, timeout=1800):
+    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_STDOUT_CALLBACK="ansible.posix.json")
+    env["ANSIBLE_LOAD_CALLBACK_PLUGINS"] = "1"  # the JSON callback for ad-hoc runs too
+    env.update(config.PODMAN_ENV)
+    argv = [str(VENV_BIN / tool), "-i", str(INVENTORY), *args]
+    return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env, cwd=REPO, check=False)
+
+
+def lines(text):
+    return sorted(" ".join(line.split()) for line in text.splitlines() if line.strip())
+
+
+@pytest.fixture(scope="module")
+def results(lab, tmp_path_factory):
+    path = tmp_path_factory.mktemp("ipvs") / "ipvs.yml"
+    path.write_text(json.dumps(playbook(), indent=1))
+    run = ansible("ansible-playbook", str(path))
+    try:
+        report = json.loads(run.stdout)
+    except ValueError:
+        pytest.fail("ansible-playbook did not report JSON (rc %s): %s %s" % (run.returncode, run.stdout, run.stderr))
+    tasks = {}
+    for play in report["plays"]:
+        for task in play["tasks"]:
+            tasks[task["task"]["name"]] = task["hosts"][HOST]
+    yield run, report, tasks
+    lab.run(HOST, ["ip", "netns", "del", NETNS])
+
+
+def test_playbook_ran_without_failure(results):
+    run, report, _tasks = results
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+    assert report["stats"][HOST]["failures"] == 0
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s[0] for s in SCENARIOS])
+def test_four_passes(results, scenario):
+    name, _module, _args, _show, expected = scenario
+    tasks = results[2]
+    check, run, again, check_again = (tasks["%s %s" % (name, label)] for label, _check in PASSES)
+    for result in (check, run, again, check_again):
+        assert not result.get("failed"), result
+    assert check["changed"] is True
+    assert run["changed"] is True
+    assert again["changed"] is False
+    assert check_again["changed"] is False
+    assert again["commands"] == check_again["commands"] == []
+    # check mode predicted exactly what the real run did and left
+    assert check["commands"] == run["commands"]
+    assert check["diff"] == run["diff"]
+    for key in ("service", "services", "timeouts", "sync_daemons"):
+        if key in run:
+            assert check[key] == run[key] == again[key], key
+    kernel = tasks["%s kernel" % name]
+    assert lines(kernel["stdout"]) == sorted(expected)
+
+
+def test_batch_is_one_ipvsadm_call(results):
+    tasks = results[2]
+    run = tasks["edit_real_servers_purge_absent run"]
+    assert [c[1] for c in run["commands"]] == ["-D", "-D", "-E", "-d", "-d", "-e", "-a", "-a"]
+    assert [s["fwmark"] or s["address"] for s in run["services"]] == [VIP]
+
+
+def test_info_reads_the_table(results):
+    info = results[2]["info"]
+    assert info["changed"] is False
+    assert info["services"] == []
+    assert info["timeouts"] == {"tcp": 7200, "tcpfin": 60, "udp": 120}
+    assert info["sync_daemons"]["master"] is None
+    assert info["sync_daemons"]["backup"]["port"] == 8849
+    assert info["connections"] == []
+
+
+def adhoc(module, args=None):
+    argv = [HOST, "-e", "ansible_python_interpreter=%s" % PYTHON, "-m", "sipvs.lvs.%s" % module]
+    if args is not None:
+        argv += ["-a", json.dumps(args)]
+    run = ansible("ansible", *argv, timeout=600)
+    assert run.returncode == 0, run.stdout + run.stderr
+    return json.loads(run.stdout)["plays"][0]["tasks"][0]["hosts"][HOST]
+
+
+def kernel_table():
+    shown = hosts.run(HOST, ["ip", "netns", "exec", NETNS, "ipvsadm", "-Sn"])
+    assert shown.returncode == 0, shown.stderr
+    return shown.stdout
+
+
+def test_adhoc_tutorial_sip_service(results):
+    """The issue's done-when: ansible -m sipvs.lvs.ipvs_service creates the
+    tutorial's SIP service exactly as ipvsadm -Sn shows it; the same call
+    again changes nothing; ipvs_info returns it."""
+    assert kernel_table() == ""
+    first = adhoc("ipvs_service", SIP)
+    assert first["changed"] is True
+    assert kernel_table() == "".join(["-A -f 3 -s wlc\n"] + ["-a -f 3 -r %s:0 -g -w 1\n" % a for a in RS])
+    second = adhoc("ipvs_service", SIP)
+    assert second["changed"] is False
+    assert second["service"] == first["service"]
+    info = adhoc("ipvs_info")
+    (service,) = info["services"]
+    assert service["fwmark"] == 3
+    assert service["scheduler"] == "wlc"
+    assert [(r["address"], r["forwarding"], r["weight"]) for r in service["real_servers"]] == [
+        (a, "route", 1) for a in RS
+    ]
