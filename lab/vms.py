@@ -30,7 +30,7 @@ def console_log(host):
 
 
 def qemu_argv(host, image, accel):
-    accel_option = "kvm" if accel == "kvm" else "tcg,tb-size=64"
+    accel_option = "kvm" if accel == "kvm" else "tcg,tb-size=%d" % config.TCG_CODE_CACHE_MB
     return [
         PROCESS_NAME,
         "-name",
