@@ -86,8 +86,9 @@ test: venv lint sanity unit build-check molecule test-lab
 bench: venv
 	$(PY) -m bench
 
-lab: venv
-	@echo "make lab: coming (issue 6)"; exit 1
+# lab-up (if needed) -> site.yml -> the tutorial's SIPp load (bounded) -> lab/out/report.{json,png}
+lab: venv deps
+	$(PY) -m lab.proof
 
 lab-up: venv deps
 	$(PY) -m lab up

@@ -420,6 +420,18 @@ def ansible_env():
     return dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), PATH="%s:%s" % (VENV_BIN, os.environ["PATH"]))
 
 
+# The lab's secrets (the SIP account 777's password) have no default anywhere: a
+# random one is made on first use and kept in the lab's run directory, which
+# lab-down removes. Passed as a lazily templated extra var, so no secret ever
+# appears on a command line. molecule/cluster/molecule.yml passes the same.
+LAB_SECRETS = config.RUN_DIR / "sip-777.secret"
+LAB_EXTRA_VARS = json.dumps(
+    {
+        "sipvs_sip_777_password": "{{ lookup('ansible.builtin.password', '%s', length=24, "
+        "chars=['ascii_letters', 'digits']) }}" % LAB_SECRETS
+    }
+)
+
 RECAP = re.compile(
     r"^(?P<host>\S+)\s*:\s*ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+unreachable=(?P<unreachable>\d+)"
     r"\s+failed=(?P<failed>\d+)",
@@ -436,7 +448,7 @@ def parse_recap(text):
 
 def site(*extra, log=None, timeout=3600):
     """ansible-playbook -i inventories/lab site.yml; returns (rc, recap, seconds, output)."""
-    argv = [str(VENV_BIN / "ansible-playbook"), "-i", str(INVENTORY), str(SITE), *extra]
+    argv = [str(VENV_BIN / "ansible-playbook"), "-i", str(INVENTORY), "-e", LAB_EXTRA_VARS, str(SITE), *extra]
     started = time.monotonic()
     env = dict(ansible_env(), ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1")
     result = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env, cwd=str(REPO), check=False)
@@ -566,6 +578,8 @@ def balance_deviation(per_rs):
 def prove(load, say=print):
     from lab import lifecycle, report
 
+    if not SITE.exists():
+        raise LabError("%s is missing: nothing to converge the lab with" % SITE)
     OUT.mkdir(parents=True, exist_ok=True)
     if not network.netns_exists(config.LAB_NS) or not all(director_up(d) for d in DIRECTORS):
         say("== lab up")
