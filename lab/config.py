@@ -79,5 +79,11 @@ VMS = [host for host in HOSTS if host.kind == "vm"]
 CONTAINERS = [host for host in HOSTS if host.kind == "container"]
 
 
+def enter_netns(netns, argv):
+    """argv run in a lab network namespace, sharing the host's mounts (unlike `ip netns exec`,
+    whose private mount namespace would hold on to container mounts for as long as argv runs)."""
+    return ["nsenter", "--net=/run/netns/%s" % netns, "--", *argv]
+
+
 def container_name(host):
     return "sipvs-%s" % host.name

@@ -11,30 +11,29 @@ from lab.shell import LabError
 
 
 def ssh_argv(host, remote_argv):
-    return [
-        "ip",
-        "netns",
-        "exec",
+    return config.enter_netns(
         config.LAB_NS,
-        "ssh",
-        "-i",
-        str(config.SSH_KEY),
-        "-o",
-        "BatchMode=yes",
-        "-o",
-        "IdentitiesOnly=yes",
-        "-o",
-        "UserKnownHostsFile=%s" % config.KNOWN_HOSTS,
-        "-o",
-        "StrictHostKeyChecking=yes",
-        "-o",
-        "ConnectTimeout=30",
-        "-o",
-        "LogLevel=ERROR",
-        "root@%s" % host.ip,
-        "--",
-        shlex.join(remote_argv),
-    ]
+        [
+            "ssh",
+            "-i",
+            str(config.SSH_KEY),
+            "-o",
+            "BatchMode=yes",
+            "-o",
+            "IdentitiesOnly=yes",
+            "-o",
+            "UserKnownHostsFile=%s" % config.KNOWN_HOSTS,
+            "-o",
+            "StrictHostKeyChecking=yes",
+            "-o",
+            "ConnectTimeout=30",
+            "-o",
+            "LogLevel=ERROR",
+            "root@%s" % host.ip,
+            "--",
+            shlex.join(remote_argv),
+        ],
+    )
 
 
 def command(name, argv):

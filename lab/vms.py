@@ -1,6 +1,8 @@
 """Director VMs: qemu with their own kernel (real IPVS), a qcow2 overlay each.
 
-qemu runs inside the lab namespace so its tap is found there. KVM is used only
+qemu runs inside the lab namespace so its tap is found there (entered with
+nsenter --net: `ip netns exec` would also give it a private copy of the host's
+mounts, pinning the containers' mounts so podman cannot remove them). KVM is used only
 when a probe boot on this machine answered ssh within a short bound (the result
 is cached per host kernel); otherwise TCG with a small code cache.
 """
@@ -77,7 +79,7 @@ def start(host, accel):
     network.setup_tap(host)
     overlay(host).unlink(missing_ok=True)
     run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b", str(image.disk), str(overlay(host))])
-    run(["ip", "netns", "exec", config.LAB_NS, *qemu_argv(host, image, accel)])
+    run(config.enter_netns(config.LAB_NS, qemu_argv(host, image, accel)))
     return True
 
 
