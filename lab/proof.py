@@ -69,8 +69,8 @@ def run_on(host, argv, timeout=60):
 
 
 def in_client(argv):
-    """Local argv that runs argv in the client namespace."""
-    return ["ip", "netns", "exec", CLIENT.netns, *argv]
+    """Local argv that runs argv in the client namespace (nsenter execs it: the PID is argv's own)."""
+    return config.enter_netns(CLIENT.netns, argv)
 
 
 def flush_client_neighbours():
@@ -277,7 +277,7 @@ def start_director(name, ssh_timeout=240):
         raise LabError("%s has no disk overlay: bring the lab up again" % name)
     network.setup_tap(host)
     subprocess.run(
-        ["ip", "netns", "exec", config.LAB_NS, *vms.qemu_argv(host, images.vm_image(), accel)],
+        config.enter_netns(config.LAB_NS, vms.qemu_argv(host, images.vm_image(), accel)),
         check=True,
         capture_output=True,
     )
@@ -360,7 +360,7 @@ class Sipp:
         ]
         self.started = time.monotonic()
         self.process = subprocess.Popen(
-            # `ip netns exec` execs sipp: this PID is sipp's own, bounded by -m and -timeout.
+            # nsenter execs sipp: this PID is sipp's own, bounded by -m and -timeout.
             in_client(self.argv),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
