@@ -60,6 +60,7 @@ def up(say=print):
     started = time.monotonic()
     images.build_all(say=say)
     config.RUN_DIR.mkdir(parents=True, exist_ok=True)
+    (config.RUN_DIR / "ssh-control").mkdir(mode=0o700, exist_ok=True)
     found_sysctls = read_host_sysctls()
     try:
         network.setup_lab_namespace()
