@@ -68,7 +68,7 @@ unit: venv
 build-check: venv
 	rm -rf $(BUILD)/artifact && mkdir -p $(BUILD)/artifact/install
 	$(BIN)/ansible-galaxy collection build --output-path $(BUILD)/artifact .
-	$(BIN)/ansible-galaxy collection install --offline --no-deps \
+	$(BIN)/ansible-galaxy collection install --offline --no-deps --force \
 	  -p $(BUILD)/artifact/install $(BUILD)/artifact/sipvs-lvs-*.tar.gz
 	$(PY) scripts/check_artifact.py $(BUILD)/artifact
 

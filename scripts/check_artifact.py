@@ -23,7 +23,9 @@ def main(artifact_dir):
     if not modules:
         raise SystemExit("artifact %s has no modules" % tarball.name)
     # Only the installed artifact may be found, not this checkout.
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(install.resolve()), ANSIBLE_CONFIG="/dev/null")
+    empty_cfg = artifact_dir / "empty.cfg"
+    empty_cfg.write_text("[defaults]\n")
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(install.resolve()), ANSIBLE_CONFIG=str(empty_cfg.resolve()))
     ansible_doc = pathlib.Path(sys.executable).parent / "ansible-doc"
     for name in modules:
         subprocess.run(
