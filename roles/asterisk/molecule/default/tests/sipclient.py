@@ -68,16 +68,20 @@ class Client:
             source = self.sock.getpeername()
             while b"\r\n\r\n" not in self.buffer:
                 self.buffer += self.sock.recv(65535)
-            head, _, rest = self.buffer.partition(b"\r\n\r\n")
+            head, rest = self.buffer.split(b"\r\n\r\n", 1)
             length = int((re.search(rb"(?im)^content-length:\s*(\d+)", head) or [0, b"0"])[1])
             while len(rest) < length:
                 rest += self.sock.recv(65535)
             data, self.buffer = head + b"\r\n\r\n" + rest[:length], rest[length:]
-        head, _, body = data.decode(errors="replace").partition("\r\n\r\n")
+        head, sep, body = data.decode(errors="replace").partition("\r\n\r\n")
+        if not sep:
+            raise ValueError("not a SIP message: %r" % data[:200])
         lines = head.split("\r\n")
         headers = {}
         for line in lines[1:]:
-            name, _, value = line.partition(":")
+            name, sep, value = line.partition(":")
+            if not sep:
+                continue
             headers.setdefault(name.strip().lower(), value.strip())
         return lines[0], headers, body, source[0]
 
@@ -126,7 +130,7 @@ def options(req):
             "t1",
         )
     )
-    status, _, _, source = client.recv()
+    status, source = client.recv()[0::3]
     return {"status": status, "source": source}
 
 
@@ -136,7 +140,7 @@ def register(req):
     call_id, statuses = "reg-%x" % random.getrandbits(32), []
     contact = "Expires: 60"
     client.send(build("REGISTER", uri, client.local, client.target, "udp", 1, call_id, "r1", contact))
-    status, headers, _, _ = client.final()
+    status, headers = client.final()[:2]
     statuses.append(status)
     if status.split()[1] == "401":
         auth = digest(headers["www-authenticate"], "REGISTER", uri, req["user"], req["password"])
@@ -147,7 +151,7 @@ def register(req):
         message = message.replace("sip:probe@", "sip:%s@" % req["user"], 2)
         message = message.replace("To: <%s>" % uri, "To: <sip:%s@%s>" % (req["user"], req["target"]))
         client.send(message.encode())
-        status, headers, _, _ = client.final()
+        status, headers = client.final()[:2]
         statuses.append(status)
     return {"statuses": statuses}
 
