@@ -67,17 +67,29 @@ def sysctls():
     return values
 
 
+# Podman's own bridge networks (Molecule runs on this machine use them, the lab never
+# does): their namespaces, veths, bridge and netavark rules come and go with other work.
+PODMAN_NETWORK_WORDS = ("netns-", "veth", "podman", "NETAVARK", "10.88.")
+
+
+def not_podman_network(items):
+    return [item for item in items if not any(word in item for word in PODMAN_NETWORK_WORDS)]
+
+
 def take():
+    lab_containers = {config.container_name(host) for host in config.CONTAINERS}
+    all_containers = podman("ps", "--all", "--format", "{{.Names}}", check=False).stdout.split()
+    links = [re.sub(r"^\d+: ", "", line).split(" state ")[0] for line in lines(["ip", "-o", "link", "show"])]
     return {
-        "namespaces": lines(["ip", "netns", "list"]),
-        "links": [re.sub(r"^\d+: ", "", line).split(" state ")[0] for line in lines(["ip", "-o", "link", "show"])],
-        "addresses": lines(["ip", "-o", "addr", "show"]),
-        "routes": lines(["ip", "route", "show", "table", "all"]),
-        "containers": podman("ps", "--all", "--format", "{{.Names}}", check=False).stdout.split(),
+        "namespaces": not_podman_network(lines(["ip", "netns", "list"])),
+        "links": not_podman_network(links),
+        "addresses": not_podman_network(lines(["ip", "-o", "addr", "show"])),
+        "routes": not_podman_network(lines(["ip", "route", "show", "table", "all"])),
+        "containers": sorted(name for name in all_containers if name in lab_containers),
         "podman_networks": podman("network", "ls", "--format", "{{.Name}}", check=False).stdout.split(),
         "processes": processes(),
-        "iptables": iptables("iptables-save"),
-        "iptables_legacy": iptables("iptables-legacy-save"),
+        "iptables": not_podman_network(iptables("iptables-save")),
+        "iptables_legacy": not_podman_network(iptables("iptables-legacy-save")),
         "sysctls": sysctls(),
         "run_dir": config.RUN_DIR.exists(),
     }

@@ -131,7 +131,8 @@ def test_client_has_sip_tools_and_reaches_the_lab(lab):
 def test_lab_up_again_changes_nothing(lab):
     before = snapshot.take()
     lifecycle.up(say=lambda _message: None)
-    assert snapshot.differences(before, snapshot.take()) == []
+    changes = snapshot.differences(before, snapshot.take())
+    assert not changes, "\n".join(changes)
 
 
 def test_errors_are_one_line_not_tracebacks():
@@ -148,10 +149,11 @@ def test_errors_are_one_line_not_tracebacks():
 def test_zz_lab_down_leaves_nothing_behind(lab):
     assert lab.owned, "this session found the lab already up; run make lab-down before make test-lab"
     lifecycle.down(say=lambda _message: None)
-    after = snapshot.take()
-    assert snapshot.differences(lab.before, after) == []
+    left = snapshot.differences(lab.before, snapshot.take())
+    assert not left, "\n".join(left)
     lifecycle.down(say=lambda _message: None)  # safe to run twice
-    assert snapshot.differences(lab.before, snapshot.take()) == []
+    left = snapshot.differences(lab.before, snapshot.take())
+    assert not left, "\n".join(left)
 
 
 @pytest.mark.lab_teardown
@@ -169,4 +171,5 @@ def test_zz_failed_lab_up_cleans_up_after_itself(lab):
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert result.stderr.startswith("lab: error: lab-up failed (cleaned up): director1 did not answer ssh within 1s")
-    assert snapshot.differences(lab.before, snapshot.take()) == []
+    left = snapshot.differences(lab.before, snapshot.take())
+    assert not left, "\n".join(left)
