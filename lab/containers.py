@@ -8,7 +8,7 @@ namespace for sid's systemd to mount its cgroup2 tree.
 
 import time
 
-from lab import config, images, network
+from lab import config, images, network, procs
 from lab.shell import LabError, podman
 
 IMAGE = "sipvs-sid"
@@ -53,7 +53,15 @@ def start(host):
         images.container_tag(IMAGE),
         "/usr/local/sbin/lab-init",
     )
+    # Kept so lab-down can stop them by PID should podman lose track of the container.
+    pids = podman("container", "inspect", "--format", "{{.State.Pid}} {{.State.ConmonPid}}", name).stdout.split()
+    pid_file(host, "init").write_text(pids[0] + "\n")
+    pid_file(host, "conmon").write_text(pids[1] + "\n")
     return True
+
+
+def pid_file(host, role):
+    return config.RUN_DIR / ("%s.%s.pid" % (config.container_name(host), role))
 
 
 def systemd_state(host):
@@ -73,3 +81,6 @@ def wait_all(seconds=60):
 def remove_all():
     for host in config.CONTAINERS:
         podman("rm", "--force", "--time", "0", config.container_name(host), check=False)
+        # Normally gone with the container; left over only if podman lost track of it.
+        procs.stop(pid_file(host, "init"), "/sbin/init", grace=5)
+        procs.stop(pid_file(host, "conmon"), "\0%s\0" % config.container_name(host), grace=5)
