@@ -73,7 +73,9 @@ build-check: venv
 	$(PY) scripts/check_artifact.py $(BUILD)/artifact
 
 # Every Molecule scenario that exists runs; the cluster scenario runs in test-lab.
-molecule: venv
+# The scenarios run on the lab's container images: build them if missing.
+molecule: venv deps
+	$(PY) -m lab images
 	@scripts/run-molecule
 
 # Brings the lab up once (unless it is up), runs every test in tests/lab, then
