@@ -115,10 +115,10 @@ def main():
     python_start = [
         int(remote("s=$(date +%%s%%N); ip netns exec %s python3 -c pass; echo $(( $(date +%%s%%N) - s ))" % NETNS))
         / 1e9
-        for _ in range(ROUNDS)
+        for _round in range(ROUNDS)
     ]
     raw = []
-    for _ in range(ROUNDS):
+    for _round in range(ROUNDS):
         out = remote(
             "ip netns exec %s sh -c 'ipvsadm -C; s=$(date +%%s%%N); ipvsadm -R < %s >&2;"
             " echo $(( $(date +%%s%%N) - s ))'" % (NETNS, RULES)
@@ -138,7 +138,7 @@ def main():
         }
         playbook.write_text(json.dumps([play]))
         apply, rerun = [], []
-        for _ in range(MODULE_ROUNDS):
+        for _round in range(MODULE_ROUNDS):
             remote("ip netns exec %s ipvsadm -C" % NETNS)
             result, wall, module = run_module(str(playbook))
             assert result["changed"] is True and len(result["commands"]) == SERVICES * 4
