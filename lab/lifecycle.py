@@ -73,10 +73,10 @@ def up(say=print):
         containers.wait_all()
         vms.wait_all(int(os.environ.get("SIPVS_LAB_BOOT_TIMEOUT", "300")))
     except (LabError, OSError, KeyboardInterrupt) as error:
-        error = error if str(error) else "interrupted"
-        say("lab-up failed, cleaning up: %s" % error)
+        reason = str(error) or "interrupted"
+        say("lab-up failed, cleaning up: %s" % reason)
         down(say=lambda _message: None)
-        raise LabError("lab-up failed (cleaned up): %s" % error) from error
+        raise LabError("lab-up failed (cleaned up): %s" % reason) from error
     finally:
         put_back_host_sysctls(found_sysctls)
     say("lab up in %.0fs" % (time.monotonic() - started))

@@ -154,7 +154,9 @@ def start_all(say=print):
 def wait_all(seconds=240):
     for host in config.VMS:
         if not wait_for_ssh(host, seconds):
-            tail = subprocess.run(["tail", "-n", "5", str(console_log(host))], capture_output=True, text=True).stdout
+            tail = subprocess.run(
+                ["tail", "-n", "5", str(console_log(host))], capture_output=True, text=True, check=False
+            ).stdout
             raise LabError(
                 "%s did not answer ssh within %ds (console: %s): %s"
                 % (host.name, seconds, console_log(host), tail.strip().replace("\n", " | "))

@@ -1,6 +1,5 @@
-#!/usr/bin/env python3
 """ssh ProxyCommand: join stdin/stdout to HOST PORT. Run inside the lab namespace:
-ProxyCommand nsenter --net=/run/netns/sipvs-lab lab/bin/tcp-relay %h %p"""
+ProxyCommand nsenter --net=/run/netns/sipvs-lab python3 lab/bin/tcp_relay.py %h %p"""
 
 import os
 import selectors
