@@ -68,8 +68,8 @@ def sysctls():
 
 
 # Podman's own bridge networks (Molecule runs on this machine use them, the lab never
-# does): their namespaces, veths, bridge and netavark rules come and go with other work.
-PODMAN_NETWORK_WORDS = ("netns-", "veth", "podman", "NETAVARK", "10.88.")
+# does): their namespaces, veths, bridge and netavark or CNI rules come and go with other work.
+PODMAN_NETWORK_WORDS = ("netns-", "veth", "podman", "NETAVARK", "CNI-", "10.88.")
 
 
 def not_podman_network(items):
