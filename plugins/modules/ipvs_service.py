@@ -423,6 +423,7 @@ not_applied:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.sipvs.lvs.plugins.module_utils._ipvs import (
+    SERVICE_KEYS,
     Ipvsadm,
     IpvsadmError,
     diff,
@@ -438,22 +439,8 @@ from ansible_collections.sipvs.lvs.plugins.module_utils._ipvs import (
 from ansible_collections.sipvs.lvs.plugins.module_utils._model import SCHEDULERS, LvsError
 
 _SCHEDULER_FLAGS = ["flag-1", "flag-2", "flag-3", "sh-fallback", "sh-port", "mh-fallback", "mh-port"]
-_SINGLE = (
-    "protocol",
-    "address",
-    "port",
-    "fwmark",
-    "family",
-    "scheduler",
-    "scheduler_flags",
-    "persistent",
-    "persistence_netmask",
-    "persistence_engine",
-    "one_packet",
-    "real_servers",
-    "purge_real_servers",
-    "state",
-)
+# The single-service options: a service's keys plus how to apply it.
+_SINGLE = (*SERVICE_KEYS, "purge_real_servers", "state")
 
 
 def _service_options():
