@@ -87,3 +87,47 @@ def test_good_inventory_passes_the_checks(tmp_path):
     rc, output = run(inventory(tmp_path), playbook="playbooks/validate.yml")
     assert rc == 0, output
     assert "lvs_cluster: 2 virtual service(s), 3 real server(s)" in output
+
+
+def vrrp_version_2(cluster):
+    cluster["vrrp"]["version"] = 2
+
+
+def version_2_one_packet(cluster):
+    vrrp_version_2(cluster)
+    cluster["virtual_services"][1]["one_packet"] = True
+
+
+@pytest.mark.parametrize(
+    "edit, extra, message",
+    [
+        # The example inventory asks for VRRPv3, which Piranha's pulse cannot run.
+        (None, [], "director_cluster.vrrp.version: is 3; Piranha's pulse heartbeat is not VRRP"),
+        (
+            version_2_one_packet,
+            [],
+            "director_cluster.virtual_services[1].one_packet: lvs.cf has no one-packet scheduling",
+        ),
+        (
+            vrrp_version_2,
+            ["-e", "director_piranha_gui=true"],
+            "director_piranha_gui is true but director_piranha_gui_password is not set",
+        ),
+        (vrrp_version_2, ["-e", "director_piranha_deadtime=1"], "director_piranha_deadtime (1 s) must be longer"),
+    ],
+)
+def test_piranha_restrictions_stop_before_any_host(tmp_path, edit, extra, message):
+    inv, *args = inventory(tmp_path, edit)
+    rc, output = run([inv, *args, "-e", "director_engine=piranha", *extra])
+    assert rc != 0
+    assert message in output
+    assert "PLAY [Directors]" not in output
+    assert "Gathering Facts" not in output
+
+
+def test_piranha_model_that_lvs_cf_can_express_passes_the_checks(tmp_path):
+    inv, *args = inventory(tmp_path, vrrp_version_2)
+    extra = ["-e", "director_engine=piranha", "-e", "director_piranha_gui=true"]
+    extra += ["-e", "director_piranha_gui_password=unit-test-only"]
+    rc, output = run([inv, *args, *extra], playbook="playbooks/validate.yml")
+    assert rc == 0, output
