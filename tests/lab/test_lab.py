@@ -37,7 +37,7 @@ def test_inventory_groups(lab):
 
 @pytest.mark.parametrize("director", ["director1", "director2"])
 def test_director_has_real_ipvs(lab, director):
-    # ipvsadm is the director role's to install: fetch it through the lab's package proxy.
+    # The director image carries ipvsadm; an older image without it gets it through the proxy.
     if lab.run(director, ["sh", "-c", "command -v ipvsadm"]).returncode != 0:
         install = lab.apt_install(director, "ipvsadm")
         assert install.returncode == 0, install.stdout + install.stderr
