@@ -1,6 +1,8 @@
 """Verify the director containers themselves: files, keepalived's own test,
 the live iptables chain, the unit that restores it, the SIP check program."""
 
+import re
+
 import pytest
 
 # podman exec is much faster than going through Ansible for every command.
@@ -69,11 +71,16 @@ def test_keepalived_conf_content(host, director):
         assert line + "\n" in text, line
     assert text.count("lvs_method DR") == 2
     assert text.count("HTTP_GET {") == 3
-    assert text.count("MISC_CHECK {") == 3
-    assert (
-        'misc_path "/usr/local/bin/sipvs-sip-check --quiet --transport udp --port 5060 --timeout 2 172.16.11.77"'
-        in text
-    )
+    # SIP over UDP with any status accepted: keepalived's own UDP_CHECK, one source port per real server.
+    assert text.count("UDP_CHECK {") == 3
+    assert "MISC_CHECK {" not in text
+    for port in (5070, 5071, 5072):
+        assert "            bind_port %d\n" % port in text
+    assert text.count("            require_reply 5349502f322e3020\n") == 3
+    payload = re.search(r"real_server 172.16.11.77 \{.*?payload ([0-9a-f]+)\n", text, re.S).group(1)
+    request = bytes.fromhex(payload).decode()
+    assert request.startswith("OPTIONS sip:172.16.11.77:5060 SIP/2.0\r\nVia: SIP/2.0/UDP ")
+    assert ";rport\r\n" in request
 
 
 def test_keepalived_accepts_the_config(host):
