@@ -1,0 +1,153 @@
+"""The cluster scenario on the lab: site.yml converges the tutorial's cluster,
+changes nothing when run again (also in check mode), and the cluster then
+really works, seen from the client namespace: HTTP and SIP balanced through
+the VIPs, replies from the VIP, a call that carries audio, a dead Asterisk
+leaving the pool and coming back, and the backup director taking over when the
+active one dies.
+
+The tests run in file order and build on each other (the converge first).
+Every probe and load is bounded in count and time (lab/proof.py); waits are
+for states, never fixed sleeps.
+"""
+
+import pytest
+
+from lab import proof
+
+pytestmark = pytest.mark.lab
+
+# Generous bounds for states to settle on TCG directors; the benchmarks (bench/)
+# measure how fast it really is.
+SETTLE = 120
+
+
+def site_ok(rc, recap, output):
+    assert rc == 0, output[-4000:]
+    assert recap, "no play recap in the output:\n" + output[-2000:]
+    failed = {host: counts for host, counts in recap.items() if counts["failed"] or counts["unreachable"]}
+    assert not failed, output[-4000:]
+
+
+def changed_hosts(recap):
+    return {host: counts["changed"] for host, counts in recap.items() if counts["changed"]}
+
+
+@pytest.fixture(scope="module")
+def converged(lab):
+    """site.yml applied once to the lab (from whatever state it is in)."""
+    rc, recap, seconds, output = proof.site(log=proof.OUT / "test-site-converge.log")
+    site_ok(rc, recap, output)
+    proof.flush_client_neighbours()
+    proof.wait_until(proof.cluster_healthy, SETTLE, 1, "a VIP holder with every real server in its pool")
+    return {"recap": recap, "seconds": seconds}
+
+
+def test_site_converges_every_host(converged):
+    assert set(converged["recap"]) >= {"localhost", *proof.DIRECTORS, *proof.REALSERVERS}
+
+
+def test_site_again_changes_nothing(converged):
+    rc, recap, _seconds, output = proof.site(log=proof.OUT / "test-site-idempotence.log")
+    site_ok(rc, recap, output)
+    assert changed_hosts(recap) == {}, output[-4000:]
+
+
+def test_site_check_mode_on_converged_lab_changes_nothing(converged):
+    rc, recap, _seconds, output = proof.site("--check", "--diff", log=proof.OUT / "test-site-check.log")
+    site_ok(rc, recap, output)
+    assert changed_hosts(recap) == {}, output[-4000:]
+
+
+def test_one_director_holds_both_vips_and_both_services_have_three_real_servers(converged):
+    holders = {vip: [d for d in proof.DIRECTORS if proof.holds(d, vip)] for vip in (proof.WEB_VIP, proof.SIP_VIP)}
+    assert len(holders[proof.SIP_VIP]) == 1, holders
+    assert holders[proof.WEB_VIP] == holders[proof.SIP_VIP], holders
+    services = proof.ipvs_services(holders[proof.SIP_VIP][0])
+    real_addresses = sorted(proof.config.HOSTS_BY_NAME[rs].ip for rs in proof.REALSERVERS)
+    web = [s for s in services if s.get("address") == proof.WEB_VIP and s.get("port") == 80]
+    sip = [s for s in services if s.get("fwmark") == proof.SIP_FWMARK]
+    assert len(web) == 1 and len(sip) == 1, services
+    for service in (web[0], sip[0]):
+        assert sorted(rs["address"] for rs in service["real_servers"]) == real_addresses
+        assert {rs["forwarding"] for rs in service["real_servers"]} == {"route"}
+
+
+def test_http_through_the_web_vip_reaches_every_real_server(converged):
+    seen = proof.web_servers_reached(tries=30)
+    assert sorted(seen) == sorted(proof.REALSERVERS), seen
+
+
+def test_sip_options_through_the_vip_are_answered_from_the_vip(converged):
+    probes = proof.sip_options(count=9, interval=0.1, timeout=2.0, deadline=60)
+    assert len(probes) == 9
+    answered = [p for p in probes if p["answered"]]
+    assert len(answered) == 9, probes
+    assert {p["from"] for p in answered} == {proof.SIP_VIP}, probes
+    assert all(p["status"].startswith("SIP/2.0 ") for p in answered), probes
+
+
+def test_call_through_the_vip_carries_audio_from_the_real_server(converged):
+    call = proof.sip_call(extension="200", listen=4.0)
+    real_addresses = {proof.config.HOSTS_BY_NAME[rs].ip for rs in proof.REALSERVERS}
+    assert call["invite_status"].startswith("SIP/2.0 200"), call
+    assert call["reply_from"] == proof.SIP_VIP, call
+    # Media goes to and comes from the real server's own address, not the VIP.
+    assert call["sdp_address"] in real_addresses, call
+    assert call["rtp_sources"].get(call["sdp_address"], 0) > 0, call
+    assert set(call["rtp_sources"]) == {call["sdp_address"]}, call
+    assert call["bye_status"].startswith("SIP/2.0 200"), call
+
+
+def test_dead_asterisk_leaves_the_pool_calls_go_on_and_it_comes_back(converged):
+    holder = proof.director_holding()
+    victim = proof.REALSERVERS[0]
+    others = [rs for rs in proof.REALSERVERS if rs != victim]
+    # Load across the failure: calls go on while Asterisk dies.
+    background = proof.Sipp(rate=5, limit=50, duration_ms=2000, calls=150)
+    try:
+        proof.wait_until(lambda: background.stats()["successful"] >= 10, SETTLE, 0.5, "the first calls of the load")
+        stop = proof.run_on(victim, ["systemctl", "stop", "asterisk"])
+        assert stop.returncode == 0, stop.stderr
+        proof.wait_until(lambda: victim not in (proof.pool(holder) or [victim]), SETTLE, 0.5, "%s out" % victim)
+        assert proof.pool(holder) == others
+        # New calls after the removal all succeed, on the two others only.
+        before = proof.processed_counts()
+        batch = proof.Sipp(rate=10, limit=50, duration_ms=1000, calls=20).wait()
+        after = proof.processed_counts()
+        assert batch["successful"] == 20 and batch["failed"] == 0, batch
+        assert sum(after[rs] - before[rs] for rs in others) >= 20, (before, after)
+    finally:
+        proof.run_on(victim, ["systemctl", "start", "asterisk"])
+        load = background.wait()
+    assert load["created"] == 150, load
+    proof.wait_until(lambda: proof.pool(holder) == sorted(proof.REALSERVERS), SETTLE, 0.5, "%s back" % victim)
+    before = proof.processed_counts()
+    back = proof.Sipp(rate=10, limit=50, duration_ms=500, calls=30).wait()
+    after = proof.processed_counts()
+    assert back["successful"] == 30 and back["failed"] == 0, back
+    assert after[victim] > before[victim], (before, after)
+
+
+def test_backup_director_takes_over_and_the_killed_one_rejoins(converged):
+    active = proof.director_holding()
+    assert active is not None
+    backup = next(d for d in proof.DIRECTORS if d != active)
+    proof.kill_director(active)
+    try:
+        proof.wait_until(lambda: proof.holds(backup, proof.SIP_VIP), SETTLE, 0.5, "%s to take the VIP" % backup)
+        assert proof.holds(backup, proof.WEB_VIP)
+        proof.flush_client_neighbours()
+        proof.wait_until(lambda: proof.pool(backup) == sorted(proof.REALSERVERS), SETTLE, 0.5, "the backup's pool")
+        probes = proof.sip_options(count=5, interval=0.1, timeout=2.0, deadline=60)
+        assert all(p["answered"] and p["from"] == proof.SIP_VIP for p in probes), probes
+        calls = proof.Sipp(rate=10, limit=50, duration_ms=500, calls=20).wait()
+        assert calls["successful"] == 20 and calls["failed"] == 0, calls
+        assert sorted(proof.web_servers_reached(tries=30)) == sorted(proof.REALSERVERS)
+    finally:
+        proof.rejoin(active)
+    # Both directors run again, exactly one holds the VIPs, and calls go through.
+    holder = proof.wait_until(proof.director_holding, SETTLE, 0.5, "one VIP holder after the rejoin")
+    assert holder in proof.DIRECTORS
+    proof.flush_client_neighbours()
+    calls = proof.Sipp(rate=10, limit=50, duration_ms=500, calls=20).wait()
+    assert calls["successful"] == 20 and calls["failed"] == 0, calls
