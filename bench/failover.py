@@ -111,16 +111,21 @@ def plot(results, path):
 def main():
     proof.ensure_converged()
     cluster = yaml.safe_load(CLUSTER_VARS.read_text())["lvs_cluster"]
-    ours = trial(probe_seconds=20, calls=150)
+    # Ours: VRRPv3 with sub-second adverts. The lab inventory itself keeps
+    # advert_int 1, so that Ansible runs on the TCG directors (CPU-bound for
+    # seconds) cannot make a backup miss three adverts in a row.
+    sub_second = {"version": 3, "advert_int": 0.2}
     tutorial_timing = {"advert_int": 6}
-    converge_with(tutorial_timing)
     try:
+        converge_with(sub_second)
+        ours = trial(probe_seconds=20, calls=150)
+        converge_with(tutorial_timing)
         tutorial = trial(probe_seconds=45, calls=0)
     finally:
         converge_with(None)
     data = {
         "name": "failover",
-        "ours": dict(ours, vrrp=cluster.get("vrrp")),
+        "ours": dict(ours, vrrp=dict(cluster.get("vrrp", {}), **sub_second)),
         "tutorial_timing": dict(tutorial, vrrp=dict(cluster.get("vrrp", {}), **tutorial_timing)),
         "targets": {"outage_s": TARGET_OUTAGE, "calls_completed_percent": TARGET_INFLIGHT},
         "pass": {

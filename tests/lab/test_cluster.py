@@ -98,6 +98,18 @@ def test_call_through_the_vip_carries_audio_from_the_real_server(converged):
     assert call["bye_status"].startswith("SIP/2.0 200"), call
 
 
+def test_the_tutorials_load_through_the_sip_vip_has_no_failed_calls_and_is_balanced(converged):
+    # sipp -sn uac -d 20000 -s 200 -l 200 -r 20 -t un: 20 s calls, each on its own socket.
+    run = proof.load_test(dict(proof.TUTORIAL_LOAD), say=lambda _line: None)
+    result = run["result"]
+    calls = proof.TUTORIAL_LOAD["calls"]
+    assert (result["created"], result["successful"], result["failed"]) == (calls, calls, 0), result
+    per_rs = run["per_real_server"]
+    assert sum(per_rs.values()) == calls, per_rs
+    # wlc over three equal servers: every one of them carries calls.
+    assert all(count > 0 for count in per_rs.values()), per_rs
+
+
 def test_dead_asterisk_leaves_the_pool_calls_go_on_and_it_comes_back(converged):
     holder = proof.director_holding()
     victim = proof.REALSERVERS[0]
