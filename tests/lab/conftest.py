@@ -17,7 +17,7 @@ import pytest
 REPO = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from lab import config, hosts, lifecycle, network, snapshot  # noqa: E402
+from lab import config, containers, hosts, lifecycle, network, snapshot, vms  # noqa: E402
 
 INVENTORY = REPO / "inventories" / "lab"
 VENV_BIN = REPO / ".venv" / "bin"
@@ -67,12 +67,21 @@ def lab_is_up():
     return network.netns_exists(config.LAB_NS)
 
 
+def lab_is_running():
+    return all(vms.is_running(host) for host in config.VMS) and all(
+        containers.state(host) == "running" for host in config.CONTAINERS
+    )
+
+
 _session = {}
 
 
 @pytest.fixture(scope="session")
 def lab():
     if "lab" not in _session:
+        if lab_is_up() and not lab_is_running():
+            # Namespaces left by a session whose processes were ended: start from a clean host.
+            lifecycle.down(say=lambda _message: None)
         if lab_is_up():
             _session["lab"] = Lab(owned=False, before=None)
         else:
