@@ -40,11 +40,21 @@ def _resolver(hostvars):
     return address_of
 
 
-def _model(cluster, hostvars=None, var="lvs_cluster"):
+def _checked(function, *args, **kwargs):
+    """function(*args, **kwargs), its LvsError turned into the AnsibleFilterError it names."""
     try:
-        return normalize_cluster(cluster, _resolver(hostvars), var=var)
+        return function(*args, **kwargs)
     except LvsError as exc:
         raise AnsibleFilterError(str(exc)) from None
+
+
+def _priorities(directors, hostvars):
+    """lvs_director_priority of each listed director that has host variables."""
+    return {host: hostvars[host].get("lvs_director_priority") for host in directors or [] if host in hostvars}
+
+
+def _model(cluster, hostvars=None, var="lvs_cluster"):
+    return _checked(normalize_cluster, cluster, _resolver(hostvars), var=var)
 
 
 def cluster_model(cluster, hostvars=None, var="lvs_cluster"):
@@ -61,14 +71,7 @@ def cluster_fwmark_rules(cluster, hostvars=None, var="lvs_cluster"):
 
 
 def cluster_director(directors, me, hostvars):
-    priorities = {}
-    for host in directors or []:
-        if host in hostvars:
-            priorities[host] = hostvars[host].get("lvs_director_priority")
-    try:
-        return director_settings(directors, me, _resolver(hostvars), priorities)
-    except LvsError as exc:
-        raise AnsibleFilterError(str(exc)) from None
+    return _checked(director_settings, directors, me, _resolver(hostvars), _priorities(directors, hostvars))
 
 
 class FilterModule:

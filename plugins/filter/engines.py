@@ -10,23 +10,18 @@ in piranha_config.yml, static_services.yml and static_settings.yml.
 
 from __future__ import annotations
 
-from ansible.errors import AnsibleFilterError
-from ansible_collections.sipvs.lvs.plugins.filter.cluster import _model, _resolver
+from ansible_collections.sipvs.lvs.plugins.filter.cluster import _checked, _model, _priorities, _resolver
 from ansible_collections.sipvs.lvs.plugins.module_utils._engines import (
     piranha_config,
     static_services,
     static_settings,
 )
-from ansible_collections.sipvs.lvs.plugins.module_utils._model import LvsError
 
 
 def cluster_piranha_config(cluster, hostvars, directors, settings=None, var="lvs_cluster"):
     model = _model(cluster, hostvars, var)
-    priorities = {host: hostvars[host].get("lvs_director_priority") for host in directors or [] if host in hostvars}
-    try:
-        return piranha_config(model, directors, _resolver(hostvars), priorities, settings, var)
-    except LvsError as exc:
-        raise AnsibleFilterError(str(exc)) from None
+    priorities = _priorities(directors, hostvars)
+    return _checked(piranha_config, model, directors, _resolver(hostvars), priorities, settings, var)
 
 
 def cluster_static_services(cluster, hostvars, var="lvs_cluster"):
@@ -34,10 +29,7 @@ def cluster_static_services(cluster, hostvars, var="lvs_cluster"):
 
 
 def cluster_static_settings(cluster, state, var="lvs_cluster"):
-    try:
-        return static_settings(_model(cluster, None, var), state)
-    except LvsError as exc:
-        raise AnsibleFilterError(str(exc)) from None
+    return _checked(static_settings, _model(cluster, None, var), state)
 
 
 class FilterModule:
