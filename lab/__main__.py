@@ -11,7 +11,9 @@ from lab.shell import LabError
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m lab", description="The sipvs.lvs test bed.")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("up", help="build missing images, start everything, wait until every host answers")
+    commands.add_parser(
+        "up", help="build missing images, start everything, wait until every host answers (nothing if it runs)"
+    )
     commands.add_parser("down", help="remove everything the lab made; safe to run twice")
     commands.add_parser("status", help="what runs, addresses, memory")
     commands.add_parser("images", help="build missing images (VM base image, podman images)")
@@ -24,7 +26,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         if args.command == "up":
-            lifecycle.up()
+            lifecycle.ensure_up()
         elif args.command == "down":
             lifecycle.down()
         elif args.command == "status":

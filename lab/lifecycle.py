@@ -83,6 +83,31 @@ def up(say=print):
     status(say=say)
 
 
+def is_up():
+    return network.netns_exists(config.LAB_NS)
+
+
+def is_running():
+    """Every VM and container of the lab runs (not just its namespaces)."""
+    return all(vms.is_running(host) for host in config.VMS) and all(
+        containers.state(host) == "running" for host in config.CONTAINERS
+    )
+
+
+def ensure_up(say=print):
+    """Bring the lab up unless all of it runs; True when this call started it.
+    A half-dead lab (namespaces left by an ended session, VMs gone) is taken
+    down first rather than used."""
+    if is_up():
+        if is_running():
+            say("lab already up")
+            return False
+        say("lab half up (namespaces without their hosts): taking it down first")
+        down(say=lambda _message: None)
+    up(say=say)
+    return True
+
+
 def down(say=print):
     if os.geteuid() != 0:
         raise LabError("the lab needs root to take it down")

@@ -315,13 +315,28 @@ class Sipp:
 
     media_ports = iter(range(6000, 7000, 10))
 
-    def __init__(self, rate, limit, duration_ms, calls, service="200", target=SIP_VIP, workdir=None, max_seconds=None):
+    def __init__(
+        self,
+        rate,
+        limit,
+        duration_ms,
+        calls,
+        service="200",
+        target=SIP_VIP,
+        workdir=None,
+        max_seconds=None,
+        errors=False,
+    ):
         self.calls = calls
         self.workdir = workdir or OUT
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.media_port = next(Sipp.media_ports)
         self.stat_file = self.workdir / ("sipp-%d-%d.csv" % (os.getpid(), self.media_port))
         self.stat_file.unlink(missing_ok=True)
+        # SIPp's error trace (why each failed call failed), when asked for.
+        self.error_file = self.stat_file.with_suffix(".errors.log") if errors else None
+        if self.error_file:
+            self.error_file.unlink(missing_ok=True)
         # Enough for every call at the given rate plus the call length, with room for retransmissions.
         self.max_seconds = max_seconds or int(calls / max(rate, 0.1) + duration_ms / 1000 + 60)
         self.argv = [
@@ -358,6 +373,8 @@ class Sipp:
             "-timeout",
             "%ds" % self.max_seconds,
         ]
+        if self.error_file:
+            self.argv += ["-trace_err", "-error_file", str(self.error_file)]
         self.started = time.monotonic()
         self.process = subprocess.Popen(
             # nsenter execs sipp: this PID is sipp's own, bounded by -m and -timeout.
@@ -468,10 +485,7 @@ def lab_up_if_needed(say=print):
     """Bring the lab up when it is not fully up; True when this call started something."""
     from lab import lifecycle
 
-    if network.netns_exists(config.LAB_NS) and all(director_up(d) for d in DIRECTORS):
-        return False
-    lifecycle.up(say=say)
-    return True
+    return lifecycle.ensure_up(say=say)
 
 
 def cluster_healthy():

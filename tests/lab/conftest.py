@@ -17,7 +17,7 @@ import pytest
 REPO = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from lab import config, containers, hosts, lifecycle, network, snapshot, vms  # noqa: E402
+from lab import config, hosts, lifecycle, snapshot  # noqa: E402
 
 INVENTORY = REPO / "inventories" / "lab"
 VENV_BIN = REPO / ".venv" / "bin"
@@ -63,26 +63,16 @@ class Lab:
         return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env, cwd=REPO, check=False)
 
 
-def lab_is_up():
-    return network.netns_exists(config.LAB_NS)
-
-
-def lab_is_running():
-    return all(vms.is_running(host) for host in config.VMS) and all(
-        containers.state(host) == "running" for host in config.CONTAINERS
-    )
-
-
 _session = {}
 
 
 @pytest.fixture(scope="session")
 def lab():
     if "lab" not in _session:
-        if lab_is_up() and not lab_is_running():
+        if lifecycle.is_up() and not lifecycle.is_running():
             # Namespaces left by a session whose processes were ended: start from a clean host.
             lifecycle.down(say=lambda _message: None)
-        if lab_is_up():
+        if lifecycle.is_up():
             _session["lab"] = Lab(owned=False, before=None)
         else:
             before = snapshot.take()
@@ -104,5 +94,5 @@ def pytest_configure(config):
 def pytest_sessionfinish(session, exitstatus):
     """Always take down a lab this session brought up, even after failures or Ctrl-C."""
     owned = _session.get("lab")
-    if owned is not None and owned.owned and lab_is_up():
+    if owned is not None and owned.owned and lifecycle.is_up():
         lifecycle.down()

@@ -1,5 +1,6 @@
 """ipvs_service, ipvs_settings and ipvs_info against the real kernel IPVS of a
-lab director VM.
+lab director VM, and the director role's static engine (which programs IPVS
+with them from the cluster model) there too.
 
 The modules run in a network namespace of their own inside director1
 (IPVS is per namespace), so this test neither sees nor disturbs what
@@ -8,6 +9,12 @@ interpreter on the VM is a wrapper that runs python3 under
 ``ip netns exec ipvstest``. Each scenario runs four times (check mode, real
 run, real run again, check mode again) in one playbook, and after each the
 kernel's table is read with ``ipvsadm -Sn`` in that namespace.
+
+The static engine's tasks (the role's validate.yml and static.yml, with the
+lab inventory's cluster model) then run twice in the same namespace; the rest
+of the role (packages, kernel, health checks, marks) is the same for every
+engine and is proven by the cluster scenario. The namespace has a dummy
+``ens2``, the model's sync-daemon interface.
 """
 
 import json
@@ -38,6 +45,8 @@ ip netns add {NETNS}
 ip netns exec {NETNS} ip link set lo up
 ip netns exec {NETNS} ip link add ipvs0 type dummy
 ip netns exec {NETNS} ip link set ipvs0 up
+ip netns exec {NETNS} ip link add ens2 type dummy
+ip netns exec {NETNS} ip link set ens2 up
 printf '#!/bin/sh\nexec ip netns exec {NETNS} /usr/bin/python3 "$@"\n' > {PYTHON}
 chmod 755 {PYTHON}
 """
@@ -149,6 +158,68 @@ SCENARIOS = [
 ]
 PASSES = (("check", True), ("run", False), ("again", False), ("check_again", True))
 
+# The lab model's services as the static engine programs them (director1 is the
+# model's MASTER: the master sync daemon on ens2, sync id 0).
+STATIC_PASSES = ("static engine", "static engine again")
+STATIC_SHOW = "ipvsadm -Sn; ipvsadm -L --timeout; ipvsadm -L --daemon"
+STATIC_EXPECTED = sorted(
+    ["-A -t %s:80 -s wlc" % VIP]
+    + ["-a -t %s:80 -r %s:80 -g -w 1" % (VIP, a) for a in RS]
+    + ["-A -f 3 -s wlc"]
+    + ["-a -f 3 -r %s:0 -g -w 1" % a for a in RS]
+    + [
+        "Timeout (tcp tcpfin udp): 10 10 60",
+        "master sync daemon (mcast=ens2, syncid=0, maxlen=1472, group=224.0.0.81, port=8848, ttl=1)",
+    ]
+)
+STATIC_TASKS = (
+    "sipvs.lvs.director : Program the IPVS services from the cluster model",
+    "sipvs.lvs.director : Set the IPVS timeouts and the connection sync daemon",
+)
+
+
+def static_engine_play(name, first):
+    """The role's static engine on the namespace: validate.yml (the model, on the
+    controller) and static.yml, as the role's main.yml runs them."""
+    tasks = []
+    if first:
+        # An empty table; the module scenarios' timeouts and backup sync daemon
+        # stay, and the engine must replace them with the model's.
+        tasks.append(
+            {
+                "name": "static engine: start from an empty table",
+                "ansible.builtin.command": {"argv": ["ipvsadm", "-C"]},
+                "changed_when": True,
+            }
+        )
+    tasks += [
+        {
+            "name": "director role: validate",
+            "ansible.builtin.include_role": {"name": "sipvs.lvs.director", "tasks_from": "validate"},
+        },
+        {
+            "name": "director role: static engine",
+            "ansible.builtin.include_role": {"name": "sipvs.lvs.director", "tasks_from": "static"},
+        },
+        {"name": "kernel", "ansible.builtin.command": {"argv": ["sh", "-c", STATIC_SHOW]}, "changed_when": False},
+    ]
+    if not first:
+        # The ad-hoc tests below start from an empty table.
+        tasks.append(
+            {
+                "name": "static engine: leave an empty table",
+                "ansible.builtin.command": {"argv": ["ipvsadm", "-C"]},
+                "changed_when": True,
+            }
+        )
+    return {
+        "name": name,
+        "hosts": HOST,
+        "gather_facts": False,
+        "vars": {"ansible_python_interpreter": PYTHON, "director_engine": "static"},
+        "tasks": tasks,
+    }
+
 
 def playbook():
     tasks = []
@@ -190,6 +261,8 @@ def playbook():
             "vars": {"ansible_python_interpreter": PYTHON},
             "tasks": tasks,
         },
+        static_engine_play(STATIC_PASSES[0], first=True),
+        static_engine_play(STATIC_PASSES[1], first=False),
     ]
 
 
@@ -217,7 +290,10 @@ def results(lab, tmp_path_factory):
     tasks = {}
     for play in report["plays"]:
         for task in play["tasks"]:
-            tasks[task["task"]["name"]] = task["hosts"][HOST]
+            name = task["task"]["name"]
+            if play["play"]["name"] in STATIC_PASSES:
+                name = "%s: %s" % (play["play"]["name"], name)
+            tasks[name] = task["hosts"][HOST]
     yield run, report, tasks
     lab.run(HOST, ["ip", "netns", "del", NETNS])
 
@@ -300,3 +376,13 @@ def test_adhoc_tutorial_sip_service(results):
     assert [(r["address"], r["forwarding"], r["weight"]) for r in service["real_servers"]] == [
         (a, "route", 1) for a in RS
     ]
+
+
+def test_static_engine_programs_the_model_and_changes_nothing_again(results):
+    tasks = results[2]
+    first, again = STATIC_PASSES
+    for task in STATIC_TASKS:
+        assert tasks["%s: %s" % (first, task)]["changed"] is True, tasks["%s: %s" % (first, task)]
+        assert tasks["%s: %s" % (again, task)]["changed"] is False, tasks["%s: %s" % (again, task)]
+    assert lines(tasks["%s: kernel" % first]["stdout"]) == STATIC_EXPECTED
+    assert lines(tasks["%s: kernel" % again]["stdout"]) == STATIC_EXPECTED
