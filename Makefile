@@ -78,9 +78,12 @@ molecule: venv deps
 	$(PY) -m lab images
 	@scripts/run-molecule
 
-# Brings the lab up once (unless it is up), runs every test in tests/lab, then
-# takes it down and checks the host is as it was; tears down on any failure.
+# The cluster scenario (molecule/cluster) brings the lab up, converges site.yml,
+# checks idempotence, verifies the cluster and its faults, and takes the lab
+# down. Then tests/lab bring it up again, test the lab and the modules on its
+# real IPVS, take it down and check the host is as it was.
 test-lab: venv deps
+	molecule test -s cluster
 	$(BIN)/pytest tests/lab
 
 test: venv lint sanity unit build-check molecule test-lab

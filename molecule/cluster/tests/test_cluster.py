@@ -1,24 +1,21 @@
-"""The cluster scenario on the lab: site.yml converges the tutorial's cluster,
-changes nothing when run again (also in check mode), and the cluster then
+"""The cluster scenario's verifier: after Molecule's converge and idempotence
+runs of site.yml, the cluster changes nothing in check mode either, and it
 really works, seen from the client namespace: HTTP and SIP balanced through
 the VIPs, replies from the VIP, a call that carries audio, a dead Asterisk
 leaving the pool and coming back, and the backup director taking over when the
 active one dies.
 
-The tests run in file order and build on each other (the converge first).
+The tests run in file order (the faults last: the director kill at the end).
 Every probe and load is bounded in count and time (lab/proof.py); waits are
 for states, never fixed sleeps.
 """
 
 import pytest
+from conftest import SETTLE
 
 from lab import proof
 
 pytestmark = pytest.mark.lab
-
-# Generous bounds for states to settle on TCG directors; the benchmarks (bench/)
-# measure how fast it really is.
-SETTLE = 120
 
 
 def site_ok(rc, recap, output):
@@ -30,26 +27,6 @@ def site_ok(rc, recap, output):
 
 def changed_hosts(recap):
     return {host: counts["changed"] for host, counts in recap.items() if counts["changed"]}
-
-
-@pytest.fixture(scope="module")
-def converged(lab):
-    """site.yml applied once to the lab (from whatever state it is in)."""
-    rc, recap, seconds, output = proof.site(log=proof.OUT / "test-site-converge.log")
-    site_ok(rc, recap, output)
-    proof.flush_client_neighbours()
-    proof.wait_until(proof.cluster_healthy, SETTLE, 1, "a VIP holder with every real server in its pool")
-    return {"recap": recap, "seconds": seconds}
-
-
-def test_site_converges_every_host(converged):
-    assert set(converged["recap"]) >= {"localhost", *proof.DIRECTORS, *proof.REALSERVERS}
-
-
-def test_site_again_changes_nothing(converged):
-    rc, recap, _seconds, output = proof.site(log=proof.OUT / "test-site-idempotence.log")
-    site_ok(rc, recap, output)
-    assert changed_hosts(recap) == {}, output[-4000:]
 
 
 def test_site_check_mode_on_converged_lab_changes_nothing(converged):
