@@ -33,7 +33,7 @@ NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 IFACE_RE = re.compile(r"^[A-Za-z0-9_.:@-]{1,15}$")
 
 VRRP_KEYS = ("virtual_router_id", "advert_int", "version", "interface", "unicast")
-SYNC_KEYS = ("enabled", "interface", "id")
+SYNC_KEYS = ("enabled", "interface", "id", "maxlen")
 TIMEOUT_KEYS = ("tcp", "tcpfin", "udp")
 CLUSTER_KEYS = ("vrrp", "sync_daemon", "timeouts", "virtual_services")
 SERVICE_KEYS = (
@@ -167,6 +167,9 @@ def _sync(data, vrrp, what):
         "enabled": _bool(data.get("enabled", False), what + ".enabled"),
         "interface": _text(data.get("interface", vrrp["interface"]), what + ".interface", IFACE_RE),
         "id": check_range(data.get("id", 0), what + ".id", 0, 255),
+        # Largest sync message; None leaves the kernel's (from the MTU). A partly
+        # filled message waits up to 2-3 s for more connections before it is sent.
+        "maxlen": None if data.get("maxlen") is None else check_range(data["maxlen"], what + ".maxlen", 1, 65507),
     }
 
 

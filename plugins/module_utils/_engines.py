@@ -273,6 +273,8 @@ def piranha_config(model, directors, address_of, priorities=None, settings=None,
         "monitor_links": 0,
         "syncdaemon": 1 if model["sync_daemon"]["enabled"] else 0,
     }
+    if model["sync_daemon"]["maxlen"] is not None:
+        _refuse(var + ".sync_daemon.maxlen", "lvs.cf has no sync message length")
     if model["sync_daemon"]["enabled"]:
         values.update(syncd_iface=model["sync_daemon"]["interface"], syncd_id=model["sync_daemon"]["id"])
     for key, seconds in model["timeouts"].items():
@@ -331,4 +333,6 @@ def static_settings(model, state):
     if sync["enabled"]:
         running = "sync_master" if state == "MASTER" else "sync_backup"
         daemons[running] = {"state": "present", "interface": sync["interface"], "syncid": sync["id"]}
+        if sync["maxlen"] is not None:
+            daemons[running]["maxlen"] = sync["maxlen"]
     return dict(timeouts=timeouts, **daemons)

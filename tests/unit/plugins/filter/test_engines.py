@@ -106,6 +106,14 @@ def test_static_settings():
     }
     with pytest.raises(AnsibleFilterError, match="state must be MASTER or BACKUP"):
         FILTERS["static_settings"](cluster(), "FAULT")
+    short = cluster()
+    short["sync_daemon"]["maxlen"] = 64
+    assert FILTERS["static_settings"](short, "MASTER")["sync_master"] == {
+        "state": "present",
+        "interface": "eth0",
+        "syncid": 0,
+        "maxlen": 64,
+    }
     bad = cluster()
     bad["timeouts"]["udp"] = -1
     with pytest.raises(AnsibleFilterError, match=r"^director_cluster\.timeouts\.udp must be between 0 and"):

@@ -81,7 +81,7 @@ def test_tutorial_cluster_normalizes():
         "interface": "eth0",
         "unicast": False,
     }
-    assert result["sync_daemon"] == {"enabled": True, "interface": "eth0", "id": 0}
+    assert result["sync_daemon"] == {"enabled": True, "interface": "eth0", "id": 0, "maxlen": None}
     assert result["timeouts"] == {"tcp": 10, "tcpfin": 10, "udp": 10}
     assert web["vip"] == "172.16.11.210"
     assert web["vip_netmask"] == 32
@@ -184,6 +184,8 @@ def test_subsecond_advert_needs_vrrp3():
         (["vrrp", "advert_int"], 0, r"lvs_cluster\.vrrp\.advert_int must be between"),
         (["vrrp", "unicast"], "sometimes", r"lvs_cluster\.vrrp\.unicast must be a boolean"),
         (["sync_daemon", "id"], 300, r"lvs_cluster\.sync_daemon\.id must be between 0 and 255"),
+        (["sync_daemon", "maxlen"], 0, r"lvs_cluster\.sync_daemon\.maxlen must be between 1 and 65507"),
+        (["sync_daemon", "maxlen"], 70000, r"lvs_cluster\.sync_daemon\.maxlen must be between 1 and 65507"),
         (["timeouts", "udp"], -1, r"lvs_cluster\.timeouts\.udp must be between 0"),
         (["timeouts", "icmp"], 5, r"lvs_cluster\.timeouts has unknown key\(s\) icmp"),
         (["vrrp"], "yes", r"lvs_cluster\.vrrp must be a dictionary"),

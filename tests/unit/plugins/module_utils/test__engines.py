@@ -230,6 +230,11 @@ def test_sync_daemon_off_and_kernel_timeouts():
     assert cfg["globals"]["tcp_timeout"] == 900
 
 
+def test_sync_message_length_is_refused():
+    with pytest.raises(LvsError, match=r"director_cluster\.sync_daemon\.maxlen: lvs.cf has no sync message length"):
+        config(edited(lambda c: c["sync_daemon"].update(maxlen=64)))
+
+
 def test_sync_daemon_interface_and_id():
     cfg = config(edited(lambda c: c["sync_daemon"].update(interface="eth1", id=7)))
     assert (cfg["globals"]["syncd_iface"], cfg["globals"]["syncd_id"]) == ("eth1", 7)

@@ -51,7 +51,7 @@ def test_keepalived_conf_content(host, director):
     for line in (
         "    enable_script_security",
         "    script_user keepalived_script",
-        "    lvs_sync_daemon eth0 VI_SIPVS id 0",
+        "    lvs_sync_daemon eth0 VI_SIPVS id 0 maxlen 64",
         "    lvs_timeouts tcp 10 tcpfin 10 udp 10",
         "    state %s" % state,
         "    priority %d" % priority,
