@@ -36,7 +36,7 @@ def sync_conns(message):
     if len(message) < 8 or message[0] != 0 or message[5] != 1:
         return []
     count, offset, conns = message[4], 8, []
-    for _ in range(count):
+    for _index in range(count):
         if offset + 36 > len(message):
             break
         size = struct.unpack("!H", message[offset + 2 : offset + 4])[0] & 0x0FFF
