@@ -159,7 +159,8 @@ SCENARIOS = [
 PASSES = (("check", True), ("run", False), ("again", False), ("check_again", True))
 
 # The lab model's services as the static engine programs them (director1 is the
-# model's MASTER: the master sync daemon on ens2, sync id 0).
+# model's MASTER: the master sync daemon on ens2, sync id 0, and the model's
+# sync message length, 64).
 STATIC_PASSES = ("static engine", "static engine again")
 STATIC_SHOW = "ipvsadm -Sn; ipvsadm -L --timeout; ipvsadm -L --daemon"
 STATIC_EXPECTED = sorted(
@@ -169,7 +170,7 @@ STATIC_EXPECTED = sorted(
     + ["-a -f 3 -r %s:0 -g -w 1" % a for a in RS]
     + [
         "Timeout (tcp tcpfin udp): 10 10 60",
-        "master sync daemon (mcast=ens2, syncid=0, maxlen=1472, group=224.0.0.81, port=8848, ttl=1)",
+        "master sync daemon (mcast=ens2, syncid=0, maxlen=64, group=224.0.0.81, port=8848, ttl=1)",
     ]
 )
 STATIC_TASKS = (
