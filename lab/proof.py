@@ -481,13 +481,6 @@ def site(*extra, log=None, timeout=3600):
 BENCH_RESULTS = REPO / "bench" / "results"
 
 
-def lab_up_if_needed(say=print):
-    """Bring the lab up when it is not fully up; True when this call started something."""
-    from lab import lifecycle
-
-    return lifecycle.ensure_up(say=say)
-
-
 def cluster_healthy():
     holder = director_holding()
     return bool(holder) and pool(holder) == sorted(REALSERVERS)
@@ -495,7 +488,9 @@ def cluster_healthy():
 
 def ensure_converged(say=print):
     """The lab up and site.yml applied (run only when the cluster does not answer as converged)."""
-    lab_up_if_needed(say=say)
+    from lab import lifecycle
+
+    lifecycle.ensure_up(say=say)
     if cluster_healthy():
         return None
     say("converging the lab with site.yml")
@@ -595,9 +590,8 @@ def prove(load, say=print):
     if not SITE.exists():
         raise LabError("%s is missing: nothing to converge the lab with" % SITE)
     OUT.mkdir(parents=True, exist_ok=True)
-    if not network.netns_exists(config.LAB_NS) or not all(director_up(d) for d in DIRECTORS):
-        say("== lab up")
-        lifecycle.up(say=say)
+    say("== lab up")
+    lifecycle.ensure_up(say=say)
     say("== ansible-playbook -i inventories/lab site.yml (log: lab/out/site.log)")
     rc, recap, seconds, output = site(log=OUT / "site.log")
     for host, counts in sorted(recap.items()):
