@@ -27,7 +27,7 @@ COLLECTIONS = REPO / ".venv" / "collections"
 if str(COLLECTIONS) not in sys.path:
     sys.path.insert(0, str(COLLECTIONS))
 
-from ansible_collections.sipvs.lvs.plugins.module_utils._ipvs import parse_save  # noqa: E402
+from ansible_collections.sipvs.lvs.plugins.module_utils._ipvs import parse_connections, parse_save  # noqa: E402
 
 INVENTORY = REPO / "inventories" / "lab"
 SITE = REPO / "site.yml"
@@ -248,6 +248,18 @@ def pool(director, fwmark=SIP_FWMARK):
     return []
 
 
+def connections(director):
+    """The director's IPVS connection table (ipvsadm -Lcn) parsed, or None when unreachable."""
+    result = run_on(director, ["ipvsadm", "-Lcn"], timeout=15)
+    return parse_connections(result.stdout) if result.returncode == 0 else None
+
+
+def sync_daemons(director):
+    """The kernel's sync daemons on the director (ipvsadm -L --daemon), as printed."""
+    result = run_on(director, ["ipvsadm", "-L", "--daemon"], timeout=15)
+    return result.stdout.strip() if result.returncode == 0 else None
+
+
 def ipvsadm_view(director):
     result = run_on(director, ["ipvsadm", "-L", "-n"], timeout=15)
     return result.stdout if result.returncode == 0 else ""
@@ -412,6 +424,17 @@ class Sipp:
 
     def running(self):
         return self.process.poll() is None
+
+    def call_ports(self):
+        """The client's UDP ports SIPp has open now (-t un: one socket per call, so one per call
+        in progress), read with ss in the client namespace."""
+        result = subprocess.run(in_client(["ss", "-Huanp"]), capture_output=True, text=True, check=False)
+        owner = "pid=%d," % self.process.pid
+        return {
+            int(line.split()[3].rpartition(":")[2])
+            for line in result.stdout.splitlines()
+            if owner in line and len(line.split()) > 3
+        }
 
     def wait(self):
         try:
