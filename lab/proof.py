@@ -430,11 +430,9 @@ class Sipp:
         in progress), read with ss in the client namespace."""
         result = subprocess.run(in_client(["ss", "-Huanp"]), capture_output=True, text=True, check=False)
         owner = "pid=%d," % self.process.pid
-        return {
-            int(line.split()[3].rpartition(":")[2])
-            for line in result.stdout.splitlines()
-            if owner in line and len(line.split()) > 3
-        }
+        # ss -H: state, recv-q, send-q, local address:port, peer, process.
+        rows = [line.split() for line in result.stdout.splitlines() if owner in line]
+        return {int(row[3].rpartition(":")[2]) for row in rows if len(row) > 3}
 
     def wait(self):
         try:
