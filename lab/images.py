@@ -39,6 +39,18 @@ CONTAINER_MASKED_UNITS = [
     "systemd-timesyncd.service",
 ]
 
+# What a real server container starts with (sid and bookworm alike).
+CONTAINER_PACKAGES = [
+    "systemd",
+    "systemd-sysv",
+    "dbus",
+    "python3",
+    "iproute2",
+    "iptables",
+    "procps",
+    "ca-certificates",
+]
+
 # Debian sid's systemd refuses cgroup v1, which is what podman gives it on this
 # host: mount a private cgroup2 tree first (needs SYS_ADMIN, --cgroupns=private).
 CGROUP2_INIT = """#!/bin/sh
@@ -116,16 +128,7 @@ def recipes():
         "sipvs-sid": {
             "kind": "container",
             "suite": "sid",
-            "packages": [
-                "systemd",
-                "systemd-sysv",
-                "dbus",
-                "python3",
-                "iproute2",
-                "iptables",
-                "procps",
-                "ca-certificates",
-            ],
+            "packages": [*CONTAINER_PACKAGES],
             "masked": MASKED_UNITS + CONTAINER_MASKED_UNITS,
             "enabled": [],
             "files": {
@@ -139,16 +142,7 @@ def recipes():
         "sipvs-bookworm": {
             "kind": "container",
             "suite": "bookworm",
-            "packages": [
-                "systemd",
-                "systemd-sysv",
-                "dbus",
-                "python3",
-                "iproute2",
-                "iptables",
-                "procps",
-                "ca-certificates",
-            ],
+            "packages": [*CONTAINER_PACKAGES],
             "masked": MASKED_UNITS + CONTAINER_MASKED_UNITS,
             "enabled": [],
             "files": {"etc/apt/sources.list": bookworm_sources(), **container_files},

@@ -81,9 +81,9 @@ def flush_client_neighbours():
 # ---------------------------------------------------------------- probes from the client
 
 
-def sip_options(target=SIP_VIP, count=1, interval=0.05, timeout=1.0, deadline=120):
-    """Send OPTIONS from the client namespace; one dict per probe (see lab/scenarios/sip_options.py)."""
-    argv = in_client(
+def _sip_options_argv(target, count, interval, timeout, deadline):
+    """Local argv of lab/scenarios/sip_options.py in the client namespace."""
+    return in_client(
         [
             "/usr/bin/python3",
             str(SCENARIOS / "sip_options.py"),
@@ -100,9 +100,19 @@ def sip_options(target=SIP_VIP, count=1, interval=0.05, timeout=1.0, deadline=12
             str(deadline),
         ]
     )
-    result = subprocess.run(argv, capture_output=True, text=True, timeout=deadline + 30, check=False)
-    probes = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+
+
+def _probes(out):
+    """The probes sip_options.py printed (one JSON object a line), in the order they were sent."""
+    probes = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
     return sorted(probes, key=lambda probe: probe["seq"])
+
+
+def sip_options(target=SIP_VIP, count=1, interval=0.05, timeout=1.0, deadline=120):
+    """Send OPTIONS from the client namespace; one dict per probe (see lab/scenarios/sip_options.py)."""
+    argv = _sip_options_argv(target, count, interval, timeout, deadline)
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=deadline + 30, check=False)
+    return _probes(result.stdout)
 
 
 class Prober:
@@ -110,23 +120,7 @@ class Prober:
 
     def __init__(self, target=SIP_VIP, count=600, interval=0.05, timeout=1.0):
         self.deadline = count * interval + timeout + 30
-        argv = in_client(
-            [
-                "/usr/bin/python3",
-                str(SCENARIOS / "sip_options.py"),
-                target,
-                "--source",
-                CLIENT_IP,
-                "--count",
-                str(count),
-                "--interval",
-                str(interval),
-                "--timeout",
-                str(timeout),
-                "--deadline",
-                str(self.deadline),
-            ]
-        )
+        argv = _sip_options_argv(target, count, interval, timeout, self.deadline)
         self.process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
 
     def collect(self):
@@ -135,8 +129,7 @@ class Prober:
         except subprocess.TimeoutExpired:
             self.stop()
             out, _err = self.process.communicate()
-        probes = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
-        return sorted(probes, key=lambda probe: probe["seq"])
+        return _probes(out)
 
     def stop(self):
         if self.process.poll() is None:

@@ -19,20 +19,15 @@ description:
   - Changes nothing.
 author:
   - sipvs.lvs contributors (@sipvs)
-requirements:
-  - C(ipvsadm) on the managed host and a kernel with IPVS (C(ip_vs)).
-extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
-    support: full
     details: Read-only; runs the same in check mode.
   diff_mode:
     support: none
-  platform:
-    support: full
-    platforms: posix
-    details: Linux with IPVS.
+extends_documentation_fragment:
+  - sipvs.lvs.attributes
+  - sipvs.lvs.attributes.ipvs
+  - ansible.builtin.action_common_attributes
 options:
   stats:
     description: Add traffic counters (C(ipvsadm -Ln --stats --exact)) to every service and real server.
@@ -49,9 +44,6 @@ options:
     type: bool
     default: false
 seealso:
-  - name: ipvsadm(8)
-    description: The administration tool for IPVS this module reads from.
-    link: https://man7.org/linux/man-pages/man8/ipvsadm.8.html
   - module: sipvs.lvs.ipvs_service
   - module: sipvs.lvs.ipvs_settings
 """
@@ -100,27 +92,17 @@ services:
   type: list
   elements: dict
   sample:
-    - protocol: null
-      address: null
-      port: null
-      fwmark: 3
-      family: ipv4
-      scheduler: wlc
-      scheduler_flags: []
-      persistent: null
-      persistence_netmask: null
-      persistence_engine: null
-      one_packet: false
-      stats: {connections: 0, packets_in: 0, packets_out: 0, bytes_in: 0, bytes_out: 0}
-      real_servers:
-        - address: 172.16.11.76
-          port: 0
-          forwarding: route
-          weight: 1
-          upper_threshold: 0
-          lower_threshold: 0
-          active_connections: 0
-          inactive_connections: 0
+    - {protocol: udp, address: 172.16.11.211, port: 5060, fwmark: null, family: ipv4, scheduler: rr,
+       scheduler_flags: [], persistent: 60, persistence_netmask: 255.255.255.255, persistence_engine: null,
+       one_packet: true,
+       stats: {connections: 2, packets_in: 2, packets_out: 0, bytes_in: 93, bytes_out: 0},
+       rate: {connections_per_second: 0, packets_in_per_second: 0, packets_out_per_second: 0,
+              bytes_in_per_second: 0, bytes_out_per_second: 0},
+       real_servers: [{address: 172.16.11.78, port: 5060, forwarding: masq, weight: 1, upper_threshold: 0,
+                       lower_threshold: 0, active_connections: 0, inactive_connections: 0,
+                       stats: {connections: 2, packets_in: 2, packets_out: 0, bytes_in: 93, bytes_out: 0},
+                       rate: {connections_per_second: 0, packets_in_per_second: 0, packets_out_per_second: 0,
+                              bytes_in_per_second: 0, bytes_out_per_second: 0}}]}
 timeouts:
   description: Connection timeouts in seconds.
   returned: always

@@ -23,212 +23,129 @@ description:
     M(sipvs.lvs.ipvs_settings); M(sipvs.lvs.ipvs_info) reads the table with counters.
 author:
   - sipvs.lvs contributors (@sipvs)
-requirements:
-  - C(ipvsadm) on the managed host and a kernel with IPVS (C(ip_vs)).
-extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
-    support: full
     details: Plans and reports exactly the commands a real run would execute and the table it would leave.
   diff_mode:
-    support: full
     details: Structured before and after of every service that changes, keyed by its name (RV(service_names)).
-  platform:
-    support: full
-    platforms: posix
-    details: Linux with IPVS.
+extends_documentation_fragment:
+  - sipvs.lvs.attributes
+  - sipvs.lvs.attributes.ipvs
+  - ansible.builtin.action_common_attributes
 options:
-  protocol:
-    description:
-      - Protocol of a service that is an address and a port. Defaults to V(tcp) when O(address) is given.
-      - Mutually exclusive with O(fwmark).
-    type: str
-    choices: [tcp, udp, sctp]
-  address:
-    description:
-      - Virtual IP address (IPv4 or IPv6) of the service. Give O(address) and O(port), or O(fwmark).
-    type: str
-  port:
-    description:
-      - Virtual port, 1-65535; V(0) means every port and needs O(persistent).
-    type: int
-  fwmark:
-    description:
-      - Firewall mark (1-4294967295) that selects the packets of the service, instead of O(address) and O(port).
-    type: int
-  family:
-    description:
-      - Address family of a O(fwmark) service (C(ipvsadm -6)). Derived from O(address) otherwise.
-      - Defaults to V(ipv4).
-    type: str
-    choices: [ipv4, ipv6]
-  scheduler:
-    description:
-      - Scheduling algorithm (C(ipvsadm -s)).
-    type: str
-    default: wlc
-    choices: [rr, wrr, lc, wlc, lblc, lblcr, dh, sh, sed, nq, fo, ovf, mh, twos]
-  scheduler_flags:
-    description:
-      - Scheduler flags (C(ipvsadm -b)), for example V(sh-fallback) and V(sh-port) for O(scheduler=sh).
-    type: list
-    elements: str
-    choices: [flag-1, flag-2, flag-3, sh-fallback, sh-port, mh-fallback, mh-port]
-  persistent:
-    description:
-      - Persistence timeout in seconds (C(ipvsadm -p)); V(0) means not persistent.
-    type: int
-    default: 0
-  persistence_netmask:
-    description:
-      - Granularity of persistence (C(ipvsadm -M)) as a dotted IPv4 netmask or a prefix length;
-        for IPv6 services a prefix length. V(0.0.0.0) makes every client one (used with O(persistence_engine)).
-      - Defaults to V(255.255.255.255) (IPv6 V(128)). Needs O(persistent).
-    type: str
-  persistence_engine:
-    description:
-      - Alternative persistence engine (C(ipvsadm --pe)); V(sip) keys persistence on the SIP Call-ID.
-      - Needs O(persistent).
-    type: str
-    choices: [sip]
-  one_packet:
-    description:
-      - One-packet scheduling (C(ipvsadm -o)), which schedules every UDP datagram on its own.
-      - UDP and O(fwmark) services only.
-    type: bool
-    default: false
-  real_servers:
-    description:
-      - The real servers of the service. With O(purge_real_servers=true) the list is exact.
-    type: list
-    elements: dict
-    suboptions:
-      address:
-        description: Real server address.
-        type: str
-        required: true
-      port:
-        description:
-          - Real server port. Defaults to the service port (V(0) for a O(fwmark) service).
-          - With O(real_servers[].forwarding=route) or V(tunnel) it must equal the service port.
-        type: int
-      forwarding:
-        description: Forwarding method, C(ipvsadm -g), C(-m) or C(-i).
-        type: str
-        choices: [route, masq, tunnel]
-        default: route
-      weight:
-        description: Weight, 0-65535; V(0) takes the server out of scheduling without dropping its connections.
-        type: int
-        default: 1
-      upper_threshold:
-        description: Upper connection threshold (C(ipvsadm -x)); V(0) means none.
-        type: int
-        default: 0
-      lower_threshold:
-        description: Lower connection threshold (C(ipvsadm -y)); V(0) means none.
-        type: int
-        default: 0
-  purge_real_servers:
-    description:
-      - Remove real servers of the service that are not in O(real_servers).
-      - With V(false) listed servers are added or changed and others are left alone.
-    type: bool
-    default: true
-  state:
-    description:
-      - V(present) creates or updates the service, V(absent) deletes it with its real servers.
-    type: str
-    choices: [present, absent]
-    default: present
+  # The single-service options, which are also the suboptions of every O(services) element
+  # (*service), as _service_options() serves both in the argument spec.
+  <<: &service
+    protocol:
+      description:
+        - Protocol of a service that is an address and a port. Defaults to V(tcp) when O(address) is given.
+        - Mutually exclusive with O(fwmark).
+      type: str
+      choices: [tcp, udp, sctp]
+    address:
+      description:
+        - Virtual IP address (IPv4 or IPv6) of the service. Give O(address) and O(port), or O(fwmark).
+      type: str
+    port:
+      description:
+        - Virtual port, 1-65535; V(0) means every port and needs O(persistent).
+      type: int
+    fwmark:
+      description:
+        - Firewall mark (1-4294967295) that selects the packets of the service, instead of O(address) and O(port).
+      type: int
+    family:
+      description:
+        - Address family of a O(fwmark) service (C(ipvsadm -6)). Derived from O(address) otherwise.
+        - Defaults to V(ipv4).
+      type: str
+      choices: [ipv4, ipv6]
+    scheduler:
+      description:
+        - Scheduling algorithm (C(ipvsadm -s)).
+      type: str
+      default: wlc
+      choices: [rr, wrr, lc, wlc, lblc, lblcr, dh, sh, sed, nq, fo, ovf, mh, twos]
+    scheduler_flags:
+      description:
+        - Scheduler flags (C(ipvsadm -b)), for example V(sh-fallback) and V(sh-port) for O(scheduler=sh).
+      type: list
+      elements: str
+      choices: [flag-1, flag-2, flag-3, sh-fallback, sh-port, mh-fallback, mh-port]
+    persistent:
+      description:
+        - Persistence timeout in seconds (C(ipvsadm -p)); V(0) means not persistent.
+      type: int
+      default: 0
+    persistence_netmask:
+      description:
+        - Granularity of persistence (C(ipvsadm -M)) as a dotted IPv4 netmask or a prefix length;
+          for IPv6 services a prefix length. V(0.0.0.0) makes every client one (used with O(persistence_engine)).
+        - Defaults to V(255.255.255.255) (IPv6 V(128)). Needs O(persistent).
+      type: str
+    persistence_engine:
+      description:
+        - Alternative persistence engine (C(ipvsadm --pe)); V(sip) keys persistence on the SIP Call-ID.
+        - Needs O(persistent).
+      type: str
+      choices: [sip]
+    one_packet:
+      description:
+        - One-packet scheduling (C(ipvsadm -o)), which schedules every UDP datagram on its own.
+        - UDP and O(fwmark) services only.
+      type: bool
+      default: false
+    real_servers:
+      description:
+        - The real servers of the service. With O(purge_real_servers=true) the list is exact.
+      type: list
+      elements: dict
+      suboptions:
+        address:
+          description: Real server address.
+          type: str
+          required: true
+        port:
+          description:
+            - Real server port. Defaults to the service port (V(0) for a O(fwmark) service).
+            - With O(real_servers[].forwarding=route) or V(tunnel) it must equal the service port.
+          type: int
+        forwarding:
+          description: Forwarding method, C(ipvsadm -g), C(-m) or C(-i).
+          type: str
+          choices: [route, masq, tunnel]
+          default: route
+        weight:
+          description: Weight, 0-65535; V(0) takes the server out of scheduling without dropping its connections.
+          type: int
+          default: 1
+        upper_threshold:
+          description: Upper connection threshold (C(ipvsadm -x)); V(0) means none.
+          type: int
+          default: 0
+        lower_threshold:
+          description: Lower connection threshold (C(ipvsadm -y)); V(0) means none.
+          type: int
+          default: 0
+    purge_real_servers:
+      description:
+        - Remove real servers of the service that are not in O(real_servers).
+        - With V(false) listed servers are added or changed and others are left alone.
+      type: bool
+      default: true
+    state:
+      description:
+        - V(present) creates or updates the service, V(absent) deletes it with its real servers.
+      type: str
+      choices: [present, absent]
+      default: present
   services:
     description:
       - Many services at once, each with the options of a single service (O(protocol) ...
         O(state)). Mutually exclusive with the single-service options.
     type: list
     elements: dict
-    suboptions:
-      protocol:
-        description: See O(protocol).
-        type: str
-        choices: [tcp, udp, sctp]
-      address:
-        description: See O(address).
-        type: str
-      port:
-        description: See O(port).
-        type: int
-      fwmark:
-        description: See O(fwmark).
-        type: int
-      family:
-        description: See O(family).
-        type: str
-        choices: [ipv4, ipv6]
-      scheduler:
-        description: See O(scheduler).
-        type: str
-        default: wlc
-        choices: [rr, wrr, lc, wlc, lblc, lblcr, dh, sh, sed, nq, fo, ovf, mh, twos]
-      scheduler_flags:
-        description: See O(scheduler_flags).
-        type: list
-        elements: str
-        choices: [flag-1, flag-2, flag-3, sh-fallback, sh-port, mh-fallback, mh-port]
-      persistent:
-        description: See O(persistent).
-        type: int
-        default: 0
-      persistence_netmask:
-        description: See O(persistence_netmask).
-        type: str
-      persistence_engine:
-        description: See O(persistence_engine).
-        type: str
-        choices: [sip]
-      one_packet:
-        description: See O(one_packet).
-        type: bool
-        default: false
-      real_servers:
-        description: See O(real_servers).
-        type: list
-        elements: dict
-        suboptions:
-          address:
-            description: See O(real_servers[].address).
-            type: str
-            required: true
-          port:
-            description: See O(real_servers[].port).
-            type: int
-          forwarding:
-            description: See O(real_servers[].forwarding).
-            type: str
-            choices: [route, masq, tunnel]
-            default: route
-          weight:
-            description: See O(real_servers[].weight).
-            type: int
-            default: 1
-          upper_threshold:
-            description: See O(real_servers[].upper_threshold).
-            type: int
-            default: 0
-          lower_threshold:
-            description: See O(real_servers[].lower_threshold).
-            type: int
-            default: 0
-      purge_real_servers:
-        description: See O(purge_real_servers).
-        type: bool
-        default: true
-      state:
-        description: See O(state).
-        type: str
-        choices: [present, absent]
-        default: present
+    suboptions: *service
   purge:
     description:
       - With O(services), delete every service in the kernel that is not listed.
@@ -239,9 +156,6 @@ notes:
     keepalived or pulse managing the same services.
   - Real servers in tunnel mode are configured with the default IPIP encapsulation.
 seealso:
-  - name: ipvsadm(8)
-    description: The administration tool for IPVS this module drives.
-    link: https://man7.org/linux/man-pages/man8/ipvsadm.8.html
   - module: sipvs.lvs.ipvs_info
   - module: sipvs.lvs.ipvs_settings
 """

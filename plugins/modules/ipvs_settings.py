@@ -19,21 +19,15 @@ description:
   - Virtual services are managed by M(sipvs.lvs.ipvs_service).
 author:
   - sipvs.lvs contributors (@sipvs)
-requirements:
-  - C(ipvsadm) on the managed host and a kernel with IPVS (C(ip_vs)).
-extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
-    support: full
     details: Plans and reports exactly the commands a real run would execute.
   diff_mode:
-    support: full
     details: Structured before and after of RV(timeouts) and RV(sync_daemons).
-  platform:
-    support: full
-    platforms: posix
-    details: Linux with IPVS.
+extends_documentation_fragment:
+  - sipvs.lvs.attributes
+  - sipvs.lvs.attributes.ipvs
+  - ansible.builtin.action_common_attributes
 options:
   timeouts:
     description:
@@ -54,14 +48,15 @@ options:
       - The master sync daemon, which sends connection updates (run it on the active director).
       - Left alone when not given. A running daemon whose settings differ is stopped and started again.
     type: dict
-    suboptions:
+    # Also the suboptions of sync_backup (*sync_daemon), as _daemon_options() serves both in the argument spec.
+    suboptions: &sync_daemon
       state:
         description: V(present) runs the daemon with these settings, V(absent) stops it.
         type: str
         choices: [present, absent]
         default: present
       interface:
-        description: Interface the sync messages use (C(--mcast-interface)). Required with O(sync_master.state=present).
+        description: Interface the sync messages use (C(--mcast-interface)). Required with state V(present).
         type: str
       syncid:
         description: Sync ID, 0-255 (C(--syncid)); V(0) means every ID. Master and backup must agree.
@@ -84,38 +79,11 @@ options:
       - The backup sync daemon, which receives connection updates (run it on the standby director).
         Same suboptions as O(sync_master).
     type: dict
-    suboptions:
-      state:
-        description: See O(sync_master.state).
-        type: str
-        choices: [present, absent]
-        default: present
-      interface:
-        description: See O(sync_master.interface).
-        type: str
-      syncid:
-        description: See O(sync_master.syncid).
-        type: int
-        default: 0
-      maxlen:
-        description: See O(sync_master.maxlen).
-        type: int
-      group:
-        description: See O(sync_master.group).
-        type: str
-      port:
-        description: See O(sync_master.port).
-        type: int
-      ttl:
-        description: See O(sync_master.ttl).
-        type: int
+    suboptions: *sync_daemon
 notes:
   - The kernel forgets these settings at reboot; run the module at boot (or from the
     director role's service) to keep them.
 seealso:
-  - name: ipvsadm(8)
-    description: The administration tool for IPVS this module drives.
-    link: https://man7.org/linux/man-pages/man8/ipvsadm.8.html
   - module: sipvs.lvs.ipvs_service
   - module: sipvs.lvs.ipvs_info
 """

@@ -24,6 +24,10 @@ import subprocess
 
 import pytest
 
+# The tutorial's services, as capture.py records the unit tests' ipvsadm calls
+# with them; here the same services go to the kernel through Ansible.
+from ansible_collections.sipvs.lvs.tests.unit.fixtures.ipvs.capture import RS, SIP_ARGS, SIP_VIP, UDP_SIP_ARGS, VIP
+
 from lab import config, hosts
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
@@ -35,8 +39,6 @@ pytestmark = pytest.mark.lab
 HOST = "director1"
 NETNS = "ipvstest"
 PYTHON = "/usr/local/sbin/python3-ipvstest"
-RS = ["172.16.11.76", "172.16.11.77", "172.16.11.78"]
-VIP, SIP_VIP = "172.16.11.210", "172.16.11.211"
 
 SETUP = rf"""
 set -e
@@ -51,18 +53,6 @@ printf '#!/bin/sh\nexec ip netns exec {NETNS} /usr/bin/python3 "$@"\n' > {PYTHON
 chmod 755 {PYTHON}
 """
 
-SIP = {"fwmark": 3, "scheduler": "wlc", "real_servers": [{"address": a} for a in RS]}
-UDP_SIP = {
-    "protocol": "udp",
-    "address": SIP_VIP,
-    "port": 5060,
-    "scheduler": "rr",
-    "persistent": 60,
-    "persistence_netmask": "0.0.0.0",
-    "persistence_engine": "sip",
-    "one_packet": True,
-    "real_servers": [{"address": a} for a in RS],
-}
 HTTP = {"protocol": "tcp", "address": VIP, "port": 80, "real_servers": [{"address": a} for a in RS]}
 
 # (name, module, args, command that shows the kernel's state, expected lines)
@@ -70,14 +60,14 @@ SCENARIOS = [
     (
         "fwmark",
         "ipvs_service",
-        SIP,
+        SIP_ARGS,
         "ipvsadm -Sn",
         ["-A -f 3 -s wlc"] + ["-a -f 3 -r %s:0 -g -w 1" % a for a in RS],
     ),
     (
         "tcp_udp_sip_one_packet",
         "ipvs_service",
-        {"services": [HTTP, UDP_SIP]},
+        {"services": [HTTP, UDP_SIP_ARGS]},
         "ipvsadm -Sn",
         ["-A -f 3 -s wlc"]
         + ["-a -f 3 -r %s:0 -g -w 1" % a for a in RS]
@@ -364,10 +354,10 @@ def test_adhoc_tutorial_sip_service(results):
     tutorial's SIP service exactly as ipvsadm -Sn shows it; the same call
     again changes nothing; ipvs_info returns it."""
     assert kernel_table() == ""
-    first = adhoc("ipvs_service", SIP)
+    first = adhoc("ipvs_service", SIP_ARGS)
     assert first["changed"] is True
     assert kernel_table() == "".join(["-A -f 3 -s wlc\n"] + ["-a -f 3 -r %s:0 -g -w 1\n" % a for a in RS])
-    second = adhoc("ipvs_service", SIP)
+    second = adhoc("ipvs_service", SIP_ARGS)
     assert second["changed"] is False
     assert second["service"] == first["service"]
     info = adhoc("ipvs_info")

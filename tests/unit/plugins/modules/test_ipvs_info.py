@@ -1,16 +1,9 @@
 """sipvs.lvs.ipvs_info driven through main() against recorded ipvsadm calls
 (tests/unit/fixtures/ipvs/*.json, captured from the lab's director VM)."""
 
-import pathlib
-import sys
-
 from ansible_collections.sipvs.lvs.plugins.module_utils import _ipvs
 from ansible_collections.sipvs.lvs.plugins.modules import ipvs_info
-
-FIXTURES = pathlib.Path(__file__).resolve().parents[2] / "fixtures" / "ipvs"
-sys.path.insert(0, str(FIXTURES))
-
-from ipvs_calls import load, replay, run_main  # noqa: E402
+from ansible_collections.sipvs.lvs.tests.unit.plugins.modules._helpers import fail_before_any_call, load, replay
 
 READS = [
     ["-Sn"],
@@ -100,9 +93,5 @@ def test_no_ipvs_in_kernel():
 
 
 def test_ipvsadm_missing():
-    def no_calls(*args, **kwargs):
-        raise AssertionError("nothing may run")
-
-    result, failed = run_main(ipvs_info.main, {}, no_calls, bin_path=None)
-    assert failed
+    result = fail_before_any_call(ipvs_info.main, {}, bin_path=None)
     assert result["msg"] == _ipvs.NOT_INSTALLED

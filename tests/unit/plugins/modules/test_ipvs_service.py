@@ -2,19 +2,18 @@
 calls (tests/unit/fixtures/ipvs/*.json, captured from the lab's director VM:
 every argv and stdin must match the recording, in order)."""
 
-import pathlib
-import sys
-
 import pytest
 from ansible_collections.sipvs.lvs.plugins.module_utils import _ipvs
 from ansible_collections.sipvs.lvs.plugins.modules import ipvs_service
-
-FIXTURES = pathlib.Path(__file__).resolve().parents[2] / "fixtures" / "ipvs"
-sys.path.insert(0, str(FIXTURES))
-
-from ipvs_calls import replay, run_main  # noqa: E402
+from ansible_collections.sipvs.lvs.tests.unit.plugins.modules._helpers import (
+    assert_check_mode_predicts,
+    assert_unchanged,
+    fail_before_any_call,
+    replay,
+)
 
 RS = ["172.16.11.76", "172.16.11.77", "172.16.11.78"]
+READS = [["-Sn"], ["-Ln", "--thresholds"]]
 
 
 def rs(address, port, forwarding="route", weight=1, upper=0, lower=0):
@@ -55,31 +54,21 @@ def test_create_tutorial_sip_service():
     assert not failed
     assert result["changed"] is True
     assert result["commands"] == TUTORIAL_COMMANDS
-    assert seen == [["-Sn"], ["-Ln", "--thresholds"], ["-R"], ["-Sn"], ["-Ln", "--thresholds"]]
+    assert seen == [*READS, ["-R"], *READS]
     assert result["service"] == TUTORIAL_SIP
     assert result["service_names"] == ["fwmark 3"]
     assert result["diff"] == {"before": {}, "after": {"fwmark 3": TUTORIAL_SIP}}
 
 
 def test_check_mode_predicts_and_touches_nothing():
-    result, failed, seen = replay(ipvs_service.main, "service_fwmark_check", diff=True)
-    assert not failed
-    assert seen == [["-Sn"], ["-Ln", "--thresholds"]]
-    real, _failed, _seen = replay(ipvs_service.main, "service_fwmark_create", diff=True)
-    for key in ("changed", "commands", "service", "service_names", "diff"):
-        assert result[key] == real[key], key
+    keys = ("changed", "commands", "service", "service_names", "diff")
+    assert_check_mode_predicts(ipvs_service.main, "service_fwmark_check", "service_fwmark_create", READS, keys)
 
 
 def test_unchanged_tutorial():
-    result, failed, seen = replay(ipvs_service.main, "service_fwmark_unchanged", diff=True)
-    assert not failed
-    assert result["changed"] is False
-    assert result["commands"] == []
+    result = assert_unchanged(ipvs_service.main, "service_fwmark_unchanged", READS)
     assert result["service"] == TUTORIAL_SIP
     assert result["diff"] == {"before": {}, "after": {}}
-    assert seen == [["-Sn"], ["-Ln", "--thresholds"]]
-    checked, _failed, _seen = replay(ipvs_service.main, "service_fwmark_unchanged", check_mode=True)
-    assert checked["changed"] is False
 
 
 def test_udp_sip_persistence_engine_one_packet():
@@ -129,7 +118,7 @@ def test_edit_real_servers_and_service():
     assert [r["address"] for r in before["real_servers"]] == RS
     checked, failed, seen = replay(ipvs_service.main, "service_tcp_edit_check", diff=True)
     assert not failed
-    assert seen == [["-Sn"], ["-Ln", "--thresholds"]]
+    assert seen == READS
     assert (checked["commands"], checked["service"], checked["diff"]) == (
         result["commands"],
         result["service"],
@@ -162,7 +151,7 @@ def test_absent():
     assert result["diff"]["after"] == {}
     result, failed, seen = replay(ipvs_service.main, "service_absent_missing")
     assert (failed, result["changed"], result["commands"], result["service"]) == (False, False, [], None)
-    assert seen == [["-Sn"], ["-Ln", "--thresholds"]]
+    assert seen == READS
 
 
 def test_many_services_with_purge():
@@ -214,11 +203,7 @@ def test_no_ipvs_in_kernel():
 
 
 def test_ipvsadm_missing():
-    def no_calls(*args, **kwargs):
-        raise AssertionError("nothing may run")
-
-    result, failed = run_main(ipvs_service.main, {"fwmark": 3}, no_calls, bin_path=None)
-    assert failed
+    result = fail_before_any_call(ipvs_service.main, {"fwmark": 3}, bin_path=None)
     assert result["msg"] == _ipvs.NOT_INSTALLED
 
 
@@ -239,9 +224,4 @@ def test_ipvsadm_missing():
     ],
 )
 def test_invalid_input_fails_before_any_call(args, message):
-    def no_calls(*args, **kwargs):
-        raise AssertionError("nothing may run on invalid input")
-
-    result, failed = run_main(ipvs_service.main, args, no_calls)
-    assert failed
-    assert message in result["msg"]
+    assert message in fail_before_any_call(ipvs_service.main, args)["msg"]

@@ -1,18 +1,17 @@
 """sipvs.lvs.ipvs_settings driven through main() against recorded ipvsadm
 calls (tests/unit/fixtures/ipvs/*.json, captured from the lab's director VM)."""
 
-import pathlib
-import sys
 from unittest import mock
 
 import pytest
 from ansible_collections.sipvs.lvs.plugins.module_utils import _ipvs
 from ansible_collections.sipvs.lvs.plugins.modules import ipvs_settings
-
-FIXTURES = pathlib.Path(__file__).resolve().parents[2] / "fixtures" / "ipvs"
-sys.path.insert(0, str(FIXTURES))
-
-from ipvs_calls import replay, run_main  # noqa: E402
+from ansible_collections.sipvs.lvs.tests.unit.plugins.modules._helpers import (
+    assert_check_mode_predicts,
+    assert_unchanged,
+    fail_before_any_call,
+    replay,
+)
 
 READS = [["-L", "--timeout"], ["-L", "--daemon"]]
 MASTER_10 = {"interface": "ens2", "syncid": 10, "maxlen": 1472, "group": "224.0.0.81", "port": 8848, "ttl": 1}
@@ -43,22 +42,13 @@ def test_set_timeouts_and_start_master():
 
 
 def test_check_mode_predicts_exactly():
-    checked, failed, seen = replay(ipvs_settings.main, "settings_check", diff=True)
-    assert not failed
-    assert seen == READS
-    real, _failed, _seen = replay(ipvs_settings.main, "settings_set", diff=True)
-    for key in ("changed", "commands", "timeouts", "sync_daemons", "diff"):
-        assert checked[key] == real[key], key
+    keys = ("changed", "commands", "timeouts", "sync_daemons", "diff")
+    assert_check_mode_predicts(ipvs_settings.main, "settings_check", "settings_set", READS, keys)
 
 
 def test_unchanged():
-    result, failed, seen = replay(ipvs_settings.main, "settings_unchanged", diff=True)
-    assert not failed
-    assert (result["changed"], result["commands"]) == (False, [])
-    assert seen == READS
+    result = assert_unchanged(ipvs_settings.main, "settings_unchanged", READS)
     assert result["diff"]["before"] == result["diff"]["after"]
-    checked, _failed, _seen = replay(ipvs_settings.main, "settings_unchanged", check_mode=True)
-    assert checked["changed"] is False
 
 
 def test_change_daemon_restarts_it():
@@ -110,18 +100,9 @@ def test_no_ipvs_in_kernel():
     ],
 )
 def test_invalid_input_fails_before_any_call(args, message):
-    def no_calls(*args, **kwargs):
-        raise AssertionError("nothing may run on invalid input")
-
-    result, failed = run_main(ipvs_settings.main, args, no_calls)
-    assert failed
-    assert message in result["msg"]
+    assert message in fail_before_any_call(ipvs_settings.main, args)["msg"]
 
 
 def test_ipvsadm_missing():
-    def no_calls(*args, **kwargs):
-        raise AssertionError("nothing may run")
-
-    result, failed = run_main(ipvs_settings.main, {"timeouts": {"tcp": 900}}, no_calls, bin_path=None)
-    assert failed
+    result = fail_before_any_call(ipvs_settings.main, {"timeouts": {"tcp": 900}}, bin_path=None)
     assert result["msg"] == _ipvs.NOT_INSTALLED
