@@ -14,26 +14,35 @@ Bounded in time: every wait has a timeout.
 import argparse
 import json
 import os
+import pathlib
 import socket
 import struct
 import sys
 import time
 
+# The collection's SIP message code (plugins/module_utils/_sip.py, standard library only) is
+# imported as a plain module from this checkout: the lab runs this file as a script
+# (python3 lab/scenarios/sip_call.py) inside a network namespace, outside any venv.
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "plugins" / "module_utils"))
 
-def message(first_line, headers, body=""):
-    lines = [first_line, *headers, "Content-Length: %d" % len(body.encode()), "", body]
-    return "\r\n".join(lines).encode()
+import _sip
 
 
-def parse(data):
-    text = data.decode("utf-8", "replace")
-    head, _sep, body = text.partition("\r\n\r\n")
-    lines = head.split("\r\n")
-    headers = {}
-    for line in lines[1:]:
-        key, _sep, value = line.partition(":")
-        headers.setdefault(key.strip().lower(), value.strip())
-    return lines[0], headers, body
+def wait_reply(sock, timeout, wanted):
+    """The first reply within `timeout` s for which wanted(code, headers) is true:
+    (code, status line, headers, body, sender), or None."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        sock.settimeout(max(0.01, deadline - time.monotonic()))
+        try:
+            data, sender = sock.recvfrom(65535)
+        except socket.timeout:
+            break
+        first, headers, body = _sip.parse_message(data)
+        code = _sip.status_code(first)
+        if code is not None and wanted(code, headers):
+            return code, first, headers, body, sender
+    return None
 
 
 def sdp_media(body):
@@ -65,11 +74,11 @@ def main(argv=None):
     tag = os.urandom(4).hex()
     call_id = "%s@sipvs-call" % os.urandom(8).hex()
     uri = "sip:%s@%s:%d" % (args.extension, args.target, args.port)
-    from_header = "From: <sip:sipvs-call@%s:%d>;tag=%s" % (args.source, local_port, tag)
-    contact = "Contact: <sip:sipvs-call@%s:%d>" % (args.source, local_port)
+    from_header = ("From", "<sip:sipvs-call@%s:%d>;tag=%s" % (args.source, local_port, tag))
+    contact = ("Contact", "<sip:sipvs-call@%s:%d>" % (args.source, local_port))
 
     def via():
-        return "Via: SIP/2.0/UDP %s:%d;rport;branch=z9hG4bK%s" % (args.source, local_port, os.urandom(6).hex())
+        return ("Via", "SIP/2.0/UDP %s:%d;rport;branch=z9hG4bK%s" % (args.source, local_port, os.urandom(6).hex()))
 
     sdp = "\r\n".join(
         [
@@ -87,36 +96,24 @@ def main(argv=None):
     result = {"call_id": call_id, "invite_status": None, "reply_from": None, "sdp_address": None, "sdp_port": None}
     invite_via = via()
     sip.sendto(
-        message(
-            "INVITE %s SIP/2.0" % uri,
+        _sip.build_request(
+            "INVITE",
+            uri,
             [
                 invite_via,
-                "Max-Forwards: 70",
+                ("Max-Forwards", "70"),
                 from_header,
-                "To: <%s>" % uri,
-                "Call-ID: %s" % call_id,
-                "CSeq: 1 INVITE",
+                ("To", "<%s>" % uri),
+                ("Call-ID", call_id),
+                ("CSeq", "1 INVITE"),
                 contact,
-                "Content-Type: application/sdp",
+                ("Content-Type", "application/sdp"),
             ],
             sdp,
         ),
         (args.target, args.port),
     )
-    deadline = time.monotonic() + args.timeout
-    final = None
-    while final is None and time.monotonic() < deadline:
-        sip.settimeout(max(0.01, deadline - time.monotonic()))
-        try:
-            data, sender = sip.recvfrom(65535)
-        except socket.timeout:
-            break
-        first, headers, body = parse(data)
-        if not first.startswith("SIP/2.0 ") or headers.get("call-id") != call_id:
-            continue
-        code = int(first.split()[1])
-        if code >= 200:
-            final = (code, first, headers, body, sender)
+    final = wait_reply(sip, args.timeout, lambda code, headers: code >= 200 and headers.get("call-id") == call_id)
     if final is None:
         result["error"] = "no final reply to INVITE within %ss" % args.timeout
         sys.stdout.write(json.dumps(result) + "\n")
@@ -124,19 +121,20 @@ def main(argv=None):
     code, first, headers, body, sender = final
     result["invite_status"] = first
     result["reply_from"] = sender[0]
-    to_header = "To: %s" % headers.get("to", "<%s>" % uri)
+    to_header = ("To", headers.get("to", "<%s>" % uri))
     request_uri = uri
     if "contact" in headers and "<" in headers["contact"]:
         request_uri = headers["contact"].split("<", 1)[1].split(">", 1)[0]
-    ack_headers = [via(), "Max-Forwards: 70", from_header, to_header, "Call-ID: %s" % call_id]
+    ack_headers = [via(), ("Max-Forwards", "70"), from_header, to_header, ("Call-ID", call_id)]
     if code >= 300:
         # A failed INVITE is acknowledged within its own transaction (same branch, same URI).
         sip.sendto(
-            message("ACK %s SIP/2.0" % uri, [invite_via, *ack_headers[1:], "CSeq: 1 ACK"]), (args.target, args.port)
+            _sip.build_request("ACK", uri, [invite_via, *ack_headers[1:], ("CSeq", "1 ACK")]),
+            (args.target, args.port),
         )
         sys.stdout.write(json.dumps(result) + "\n")
         return 1
-    sip.sendto(message("ACK %s SIP/2.0" % request_uri, [*ack_headers, "CSeq: 1 ACK"]), (args.target, args.port))
+    sip.sendto(_sip.build_request("ACK", request_uri, [*ack_headers, ("CSeq", "1 ACK")]), (args.target, args.port))
     media_address, media_port = sdp_media(body)
     result["sdp_address"], result["sdp_port"] = media_address, media_port
 
@@ -168,23 +166,16 @@ def main(argv=None):
     result["rtp_sent"] = seq
 
     sip.sendto(
-        message(
-            "BYE %s SIP/2.0" % request_uri,
-            [via(), "Max-Forwards: 70", from_header, to_header, "Call-ID: %s" % call_id, "CSeq: 2 BYE"],
+        _sip.build_request(
+            "BYE",
+            request_uri,
+            [via(), ("Max-Forwards", "70"), from_header, to_header, ("Call-ID", call_id), ("CSeq", "2 BYE")],
         ),
         (args.target, args.port),
     )
-    deadline = time.monotonic() + args.timeout
-    while time.monotonic() < deadline:
-        sip.settimeout(max(0.01, deadline - time.monotonic()))
-        try:
-            data, _sender = sip.recvfrom(65535)
-        except socket.timeout:
-            break
-        first, headers, _body = parse(data)
-        if first.startswith("SIP/2.0 ") and headers.get("cseq", "").endswith("BYE"):
-            result["bye_status"] = first
-            break
+    bye = wait_reply(sip, args.timeout, lambda code, headers: headers.get("cseq", "").endswith("BYE"))
+    if bye is not None:
+        result["bye_status"] = bye[1]
     sys.stdout.write(json.dumps(result) + "\n")
     return 0 if code == 200 and packets > 0 else 1
 

@@ -15,39 +15,34 @@ seconds in all. Exit 0 when at least one probe was answered, 1 otherwise.
 import argparse
 import json
 import os
+import pathlib
 import selectors
 import socket
 import sys
 import time
 
+# The collection's SIP message code (plugins/module_utils/_sip.py, standard library only) is
+# imported as a plain module from this checkout: the lab runs this file as a script
+# (python3 lab/scenarios/sip_options.py) inside a network namespace, outside any venv.
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "plugins" / "module_utils"))
+
+import _sip
+
 
 def options_request(target, port, source, source_port, call_id, branch, tag):
-    lines = [
-        "OPTIONS sip:%s:%d SIP/2.0" % (target, port),
-        "Via: SIP/2.0/UDP %s:%d;rport;branch=z9hG4bK%s" % (source, source_port, branch),
-        "Max-Forwards: 70",
-        "From: <sip:probe@%s>;tag=%s" % (source, tag),
-        "To: <sip:%s:%d>" % (target, port),
-        "Call-ID: %s" % call_id,
-        "CSeq: 1 OPTIONS",
-        "Contact: <sip:probe@%s:%d>" % (source, source_port),
-        "Accept: application/sdp",
-        "User-Agent: sipvs-probe",
-        "Content-Length: 0",
-        "",
-        "",
+    uri = "sip:%s:%d" % (target, port)
+    headers = [
+        ("Via", "SIP/2.0/UDP %s:%d;rport;branch=z9hG4bK%s" % (source, source_port, branch)),
+        ("Max-Forwards", "70"),
+        ("From", "<sip:probe@%s>;tag=%s" % (source, tag)),
+        ("To", "<%s>" % uri),
+        ("Call-ID", call_id),
+        ("CSeq", "1 OPTIONS"),
+        ("Contact", "<sip:probe@%s:%d>" % (source, source_port)),
+        ("Accept", "application/sdp"),
+        ("User-Agent", "sipvs-probe"),
     ]
-    return "\r\n".join(lines).encode()
-
-
-def header(message, name):
-    for line in message.split("\r\n")[1:]:
-        if not line:
-            break
-        key, _sep, value = line.partition(":")
-        if key.strip().lower() == name.lower():
-            return value.strip()
-    return None
+    return _sip.build_request("OPTIONS", uri, headers)
 
 
 def main(argv=None):
@@ -114,16 +109,17 @@ def main(argv=None):
                 data, sender = sock.recvfrom(65535)
             except OSError:
                 continue  # ICMP unreachable: the probe stays pending until its timeout
-            text = data.decode("utf-8", "replace")
-            if not text.startswith("SIP/2.0 ") or header(text, "Call-ID") != probe["call_id"]:
+            status, headers, _body = _sip.parse_message(data)
+            code = _sip.status_code(status)
+            if code is None or headers.get("call-id") != probe["call_id"]:
                 continue
-            if text.split(" ", 2)[1].startswith("1"):
+            if code < 200:
                 continue  # provisional: wait for the final reply
             selector.unregister(sock)
             sock.close()
             del pending[sock]
             answered += 1
-            settle(probe, sender[0], text.split("\r\n", 1)[0])
+            settle(probe, sender[0], status)
         now = time.monotonic()
         for sock, probe in list(pending.items()):
             if now - probe["sent"] > args.timeout:

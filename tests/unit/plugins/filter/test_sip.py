@@ -2,7 +2,8 @@
 
 import pytest
 from ansible.errors import AnsibleFilterError
-from ansible_collections.sipvs.lvs.plugins.filter.sip import FilterModule, _check_program
+from ansible_collections.sipvs.lvs.plugins.filter.sip import FilterModule
+from ansible_collections.sipvs.lvs.plugins.module_utils import _sip
 
 payload = FilterModule().filters()["sip_options_payload"]
 
@@ -31,7 +32,7 @@ def test_a_reply_to_the_payload_is_judged_as_the_check_program_judges_it():
     text = request("172.16.11.76", 5060, "172.16.11.74", 5070)
     call_id = next(line for line in text.split("\r\n") if line.startswith("Call-ID: "))[len("Call-ID: ") :]
     reply = "SIP/2.0 401 Unauthorized\r\nCall-ID: %s\r\nContent-Length: 0\r\n\r\n" % call_id
-    assert _check_program().parse_reply(reply.encode(), call_id) == 401
+    assert _sip.parse_reply(reply.encode(), call_id) == 401
     # keepalived's require_reply in the template: the first bytes of any SIP status line.
     assert reply.encode().startswith(bytes.fromhex("5349502f322e3020"))
 
@@ -45,3 +46,22 @@ def test_payload_fits_a_keepalived_configuration_line():
 def test_bad_ports_are_a_filter_error(ports):
     with pytest.raises(AnsibleFilterError, match="ports must be integers"):
         payload("172.16.11.76", ports[0], "172.16.11.74", ports[1])
+
+
+def test_payload_is_unchanged_byte_for_byte():
+    # Recorded before the request builder moved into _sip.build_request (issue 17): a rendered
+    # keepalived.conf must not change when the code that builds its payload does.
+    assert request("172.16.11.76", 5060, "172.16.11.74", 5070) == (
+        "OPTIONS sip:172.16.11.76:5060 SIP/2.0\r\n"
+        "Via: SIP/2.0/UDP 172.16.11.74:5070;branch=z9hG4bK36b4fce0e1bb;rport\r\n"
+        "Max-Forwards: 70\r\n"
+        "From: <sip:sipvs-sip-check@172.16.11.74>;tag=dfbeac4d\r\n"
+        "To: <sip:172.16.11.76:5060>\r\n"
+        "Call-ID: 5d575f1055505c69@172.16.11.74\r\n"
+        "CSeq: 1 OPTIONS\r\n"
+        "Contact: <sip:sipvs-sip-check@172.16.11.74:5070>\r\n"
+        "Accept: application/sdp\r\n"
+        "User-Agent: sipvs-sip-check\r\n"
+        "Content-Length: 0\r\n"
+        "\r\n"
+    )

@@ -2,6 +2,11 @@
 
 Usage: python3 sipclient.py JSON_REQUEST; prints a JSON result. Standard
 library only: the test container has nothing but python3.
+
+It builds and reads its messages with the collection's SIP code,
+plugins/module_utils/_sip.py, which test_default.py uploads into the same
+directory as this file: python3 puts a script's own directory first on
+sys.path, so ``import _sip`` finds it there.
 """
 
 import hashlib
@@ -11,6 +16,8 @@ import re
 import socket
 import sys
 
+import _sip
+
 TIMEOUT = 3.0
 
 
@@ -18,24 +25,23 @@ def branch():
     return "z9hG4bK%08x" % random.getrandbits(32)
 
 
-def build(method, uri, local, remote, proto, cseq, call_id, tag, extra="", body="", to_tag=""):
-    lines = [
-        "%s %s SIP/2.0" % (method, uri),
-        "Via: SIP/2.0/%s %s:%d;branch=%s;rport" % (proto.upper(), local[0], local[1], branch()),
-        "Max-Forwards: 70",
-        "From: <sip:probe@%s>;tag=%s" % (local[0], tag),
-        "To: <%s>%s" % (uri, (";tag=" + to_tag) if to_tag else ""),
-        "Call-ID: %s" % call_id,
-        "CSeq: %d %s" % (cseq, method),
-        "Contact: <sip:probe@%s:%d;transport=%s>" % (local[0], local[1], proto),
-        "User-Agent: sipvs-molecule",
+def build(method, uri, local, proto, cseq, call_id, tag, extra=(), body="", to_tag="", user="probe", to_uri=None):
+    """A request from ``user`` at ``local`` (address, port) to ``uri`` (To: ``to_uri``, by default ``uri``);
+    ``extra``: more (name, value) headers after User-Agent."""
+    headers = [
+        ("Via", "SIP/2.0/%s %s:%d;branch=%s;rport" % (proto.upper(), local[0], local[1], branch())),
+        ("Max-Forwards", "70"),
+        ("From", "<sip:%s@%s>;tag=%s" % (user, local[0], tag)),
+        ("To", "<%s>%s" % (to_uri or uri, (";tag=" + to_tag) if to_tag else "")),
+        ("Call-ID", call_id),
+        ("CSeq", "%d %s" % (cseq, method)),
+        ("Contact", "<sip:%s@%s:%d;transport=%s>" % (user, local[0], local[1], proto)),
+        ("User-Agent", "sipvs-molecule"),
+        *extra,
     ]
-    if extra:
-        lines.append(extra)
     if body:
-        lines.append("Content-Type: application/sdp")
-    lines.append("Content-Length: %d" % len(body.encode()))
-    return ("\r\n".join(lines) + "\r\n\r\n" + body).encode()
+        headers.append(("Content-Type", "application/sdp"))
+    return _sip.build_request(method, uri, headers, body)
 
 
 class Client:
@@ -66,31 +72,23 @@ class Client:
             data, source = self.sock.recvfrom(65535)
         else:
             source = self.sock.getpeername()
-            while b"\r\n\r\n" not in self.buffer:
-                self.buffer += self.sock.recv(65535)
-            head, rest = self.buffer.split(b"\r\n\r\n", 1)
-            length = int((re.search(rb"(?im)^content-length:\s*(\d+)", head) or [0, b"0"])[1])
-            while len(rest) < length:
-                rest += self.sock.recv(65535)
-            data, self.buffer = head + b"\r\n\r\n" + rest[:length], rest[length:]
-        head, sep, body = data.decode(errors="replace").partition("\r\n\r\n")
-        if not sep:
+            data, self.buffer = _sip.take_message(self.buffer)
+            while data is None:
+                chunk = self.sock.recv(65535)
+                if not chunk:
+                    raise ValueError("connection closed in the middle of a SIP message: %r" % self.buffer[:200])
+                data, self.buffer = _sip.take_message(self.buffer + chunk)
+        if b"\r\n\r\n" not in data:
             raise ValueError("not a SIP message: %r" % data[:200])
-        lines = head.split("\r\n")
-        headers = {}
-        for line in lines[1:]:
-            name, sep, value = line.partition(":")
-            if not sep:
-                continue
-            headers.setdefault(name.strip().lower(), value.strip())
-        return lines[0], headers, body, source[0]
+        first, headers, body = _sip.parse_message(data)
+        return first, headers, body, source[0]
 
     def final(self):
-        """Skip provisional replies; return the first final one."""
+        """Skip provisional replies (and anything that is not a reply); return the first final one."""
         while True:
             reply = self.recv()
-            code = int(reply[0].split()[1])
-            if code >= 200:
+            code = _sip.status_code(reply[0])
+            if code is not None and code >= 200:
                 return reply
 
 
@@ -102,17 +100,16 @@ def digest(challenge, method, uri, user, password):
         cnonce = "%08x" % random.getrandbits(32)
         response = hashlib.md5(("%s:%s:00000001:%s:auth:%s" % (ha1, params["nonce"], cnonce, ha2)).encode()).hexdigest()
         return (
-            'Authorization: Digest username="%s", realm="%s", nonce="%s", uri="%s", '
+            "Authorization",
+            'Digest username="%s", realm="%s", nonce="%s", uri="%s", '
             'response="%s", algorithm=MD5, qop=auth, nc=00000001, cnonce="%s"'
-            % (user, params["realm"], params["nonce"], uri, response, cnonce)
+            % (user, params["realm"], params["nonce"], uri, response, cnonce),
         )
     response = hashlib.md5(("%s:%s:%s" % (ha1, params["nonce"], ha2)).encode()).hexdigest()
-    return 'Authorization: Digest username="%s", realm="%s", nonce="%s", uri="%s", response="%s", algorithm=MD5' % (
-        user,
-        params["realm"],
-        params["nonce"],
-        uri,
-        response,
+    return (
+        "Authorization",
+        'Digest username="%s", realm="%s", nonce="%s", uri="%s", response="%s", algorithm=MD5'
+        % (user, params["realm"], params["nonce"], uri, response),
     )
 
 
@@ -123,7 +120,6 @@ def options(req):
             "OPTIONS",
             "sip:%s:%d" % (req["target"], req["port"]),
             client.local,
-            client.target,
             req["proto"],
             1,
             "opt-%x" % random.getrandbits(32),
@@ -138,19 +134,19 @@ def register(req):
     client = Client("udp", req["target"], req["port"], req["bind"])
     uri = "sip:%s" % req["target"]
     call_id, statuses = "reg-%x" % random.getrandbits(32), []
-    contact = "Expires: 60"
-    client.send(build("REGISTER", uri, client.local, client.target, "udp", 1, call_id, "r1", contact))
+    expires = ("Expires", "60")
+    client.send(build("REGISTER", uri, client.local, "udp", 1, call_id, "r1", [expires]))
     status, headers = client.final()[:2]
     statuses.append(status)
     if status.split()[1] == "401":
         auth = digest(headers["www-authenticate"], "REGISTER", uri, req["user"], req["password"])
         # The From/To user must be the account for PJSIP to match it.
-        message = build(
-            "REGISTER", uri, client.local, client.target, "udp", 2, call_id, "r1", contact + "\r\n" + auth
-        ).decode()
-        message = message.replace("sip:probe@", "sip:%s@" % req["user"], 2)
-        message = message.replace("To: <%s>" % uri, "To: <sip:%s@%s>" % (req["user"], req["target"]))
-        client.send(message.encode())
+        to_uri = "sip:%s@%s" % (req["user"], req["target"])
+        client.send(
+            build(
+                "REGISTER", uri, client.local, "udp", 2, call_id, "r1", [expires, auth], user=req["user"], to_uri=to_uri
+            )
+        )
         status, headers = client.final()[:2]
         statuses.append(status)
     return {"statuses": statuses}
@@ -164,13 +160,13 @@ def invite(req):
         "v=0\r\no=probe 1 1 IN IP4 {ip}\r\ns=-\r\nc=IN IP4 {ip}\r\nt=0 0\r\n"
         "m=audio 40000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n"
     ).format(ip=client.local[0])
-    client.send(build("INVITE", uri, client.local, client.target, "udp", 1, call_id, "i1", body=sdp))
+    client.send(build("INVITE", uri, client.local, "udp", 1, call_id, "i1", body=sdp))
     status, headers, body, source = client.final()
     result = {"status": status, "source": source, "sdp_c": re.findall(r"(?m)^c=IN IP4 (\S+)", body)}
     to_tag = (re.search(r";tag=([^;>\s]+)", headers.get("to", "")) or [None, ""])[1]
-    client.send(build("ACK", uri, client.local, client.target, "udp", 1, call_id, "i1", to_tag=to_tag))
+    client.send(build("ACK", uri, client.local, "udp", 1, call_id, "i1", to_tag=to_tag))
     if status.split()[1] == "200":
-        client.send(build("BYE", uri, client.local, client.target, "udp", 2, call_id, "i1", to_tag=to_tag))
+        client.send(build("BYE", uri, client.local, "udp", 2, call_id, "i1", to_tag=to_tag))
         result["bye"] = client.final()[0]
     return result
 

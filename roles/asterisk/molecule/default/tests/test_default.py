@@ -10,7 +10,12 @@ import pytest
 
 NAME = "sipvs-molecule-asterisk-sid"
 VIP = "172.16.11.211"
-CLIENT = base64.b64encode((pathlib.Path(__file__).parent / "sipclient.py").read_bytes()).decode()
+HERE = pathlib.Path(__file__).resolve().parent
+# sipclient.py builds and reads its messages with the collection's SIP code: both files go into
+# one directory in the container, where python3 finds _sip beside the script it runs.
+CLIENT_DIR = "/tmp/sipvs-sipclient"
+SIPCLIENT = base64.b64encode((HERE / "sipclient.py").read_bytes()).decode()
+SIP_MODULE = base64.b64encode((HERE.parents[4] / "plugins" / "module_utils" / "_sip.py").read_bytes()).decode()
 
 # podman exec is much faster than going through Ansible for every command.
 testinfra_hosts = ["podman://" + NAME]
@@ -28,10 +33,14 @@ def password():
 
 
 def sip(host, **request):
-    """Run the SIP client inside the container; return its JSON result."""
+    """Upload the SIP client and _sip.py into CLIENT_DIR in the container, run it there; return its JSON result."""
     out = host.check_output(
-        "echo %s | base64 -d > /tmp/sipclient.py && python3 /tmp/sipclient.py %s",
-        CLIENT,
+        "mkdir -p %s && cd %s && echo %s | base64 -d > sipclient.py && echo %s | base64 -d > _sip.py"
+        " && python3 sipclient.py %s",
+        CLIENT_DIR,
+        CLIENT_DIR,
+        SIPCLIENT,
+        SIP_MODULE,
         json.dumps(request),
     )
     return json.loads(out)

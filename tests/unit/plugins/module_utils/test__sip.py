@@ -1,20 +1,16 @@
-"""The director's SIP health check against real sockets on 127.0.0.1."""
+"""module_utils/_sip.py, the director's SIP health check, against real sockets on 127.0.0.1."""
 
-import importlib.util
 import io
 import pathlib
 import socket
 import subprocess
 import sys
-import threading
 import time
 
 import pytest
+from ansible_collections.sipvs.lvs.plugins.module_utils import _sip as sipcheck
 
-PROGRAM = pathlib.Path(__file__).resolve().parents[3] / "roles/director/files/sipvs_sip_check.py"
-_spec = importlib.util.spec_from_file_location("sipvs_sip_check", PROGRAM)
-sipcheck = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(sipcheck)
+PROGRAM = pathlib.Path(sipcheck.__file__)
 
 
 def header(request, name):
@@ -42,82 +38,76 @@ def asterisk_reply(request, code=200, reason="OK", call_id=None, source=("127.0.
     ).encode()
 
 
-class UdpServer:
-    """A UDP SIP peer on 127.0.0.1 that answers with ``replies(request, source)`` -> list of datagrams."""
-
-    def __init__(self, replies):
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.settimeout(5)
-        self.port = self.sock.getsockname()[1]
-        self.replies = replies
-        self.requests = []
-        self.thread = threading.Thread(target=self.serve, daemon=True)
-        self.thread.start()
-
-    def serve(self):
-        try:
-            data, source = self.sock.recvfrom(65535)
-        except OSError:
-            return
-        request = data.decode()
-        self.requests.append((request, source))
-        for reply in self.replies(request, source):
-            self.sock.sendto(reply, source)
-
-    def close(self):
-        self.thread.join(6)
-        self.sock.close()
+def test_build_request_counts_the_body_in_bytes_and_keeps_the_header_order():
+    body = "v=0\r\ns=caf\u00e9\r\n"  # 13 characters, 14 bytes
+    data = sipcheck.build_request("INVITE", "sip:200@10.0.0.1", [("Call-ID", "a@b"), ("Via", "SIP/2.0/UDP x")], body)
+    assert data == (
+        b"INVITE sip:200@10.0.0.1 SIP/2.0\r\nCall-ID: a@b\r\nVia: SIP/2.0/UDP x\r\nContent-Length: 14\r\n\r\n"
+        + body.encode("utf-8")
+    )
+    assert sipcheck.build_request("OPTIONS", "sip:x", []) == b"OPTIONS sip:x SIP/2.0\r\nContent-Length: 0\r\n\r\n"
 
 
-class TcpServer:
-    def __init__(self, replies):
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(1)
-        self.sock.settimeout(5)
-        self.port = self.sock.getsockname()[1]
-        self.replies = replies
-        self.requests = []
-        self.thread = threading.Thread(target=self.serve, daemon=True)
-        self.thread.start()
-
-    def serve(self):
-        try:
-            conn, source = self.sock.accept()
-        except OSError:
-            return
-        with conn:
-            conn.settimeout(5)
-            data = b""
-            while b"\r\n\r\n" not in data:
-                chunk = conn.recv(65535)
-                if not chunk:
-                    return
-                data += chunk
-            request = data.decode()
-            self.requests.append((request, source))
-            for reply in self.replies(request, source):
-                conn.sendall(reply)
-            time.sleep(0.2)
-
-    def close(self):
-        self.thread.join(6)
-        self.sock.close()
+@pytest.mark.parametrize(
+    "method,uri,headers",
+    [
+        ("OPTIONS", "sip:x\r\nX-Evil: 1", []),
+        ("OPTIONS", "sip:x", [("To", "<sip:x>\nX-Evil: 1")]),
+        ("OPTIONS", "sip:x", [("Content-Length", "5")]),
+        ("OPTIONS", "sip:x", [("l", "5")]),
+    ],
+)
+def test_build_request_refuses_line_breaks_and_a_given_content_length(method, uri, headers):
+    with pytest.raises(ValueError):
+        sipcheck.build_request(method, uri, headers)
 
 
-@pytest.fixture
-def serve():
-    servers = []
+def test_parse_message_lower_cases_names_spells_out_compact_forms_and_keeps_the_first_value():
+    first, headers, body = sipcheck.parse_message(
+        b"SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP a\r\nv: SIP/2.0/UDP b\r\ni: abc@h\r\nCSEQ: 2 BYE\r\n"
+        b"no colon here\r\nl: 4\r\n\r\nv=0\n"
+    )
+    assert first == "SIP/2.0 200 OK"
+    assert headers == {"via": "SIP/2.0/UDP a", "call-id": "abc@h", "cseq": "2 BYE", "content-length": "4"}
+    assert body == "v=0\n"
+    # Bare LF line ends in the head; bytes that are not UTF-8 are replaced, not an error.
+    assert sipcheck.parse_message(b"SIP/2.0 100 Trying\nCall-ID: \xff\n") == (
+        "SIP/2.0 100 Trying",
+        {"call-id": "\ufffd"},
+        "",
+    )
 
-    def start(replies, kind=UdpServer):
-        server = kind(replies)
-        servers.append(server)
-        return server
 
-    yield start
-    for server in servers:
-        server.close()
+@pytest.mark.parametrize(
+    "line,code",
+    [
+        ("SIP/2.0 200 OK", 200),
+        ("SIP/2.0 401", 401),
+        ("SIP/2.0 2000 OK", None),
+        ("SIP/2.0 abc OK", None),
+        ("SIP/2.0 \u00b200 OK", None),
+        ("SIP/2.0  200 OK", None),
+        ("OPTIONS sip:x SIP/2.0", None),
+        ("", None),
+    ],
+)
+def test_status_code(line, code):
+    assert sipcheck.status_code(line) == code
+
+
+def test_take_message_frames_a_stream_by_content_length():
+    first = b"SIP/2.0 200 OK\r\nContent-Length: 3\r\n\r\nabc"
+    second = b"SIP/2.0 100 Trying\r\n\r\n"
+    assert sipcheck.take_message(first[:-1]) == (None, first[:-1])
+    assert sipcheck.take_message(first + second + b"SIP/2.0") == (first, second + b"SIP/2.0")
+    assert sipcheck.take_message(second) == (second, b"")
+    assert sipcheck.take_message(b"SIP/2.0 200 OK\r\n") == (None, b"SIP/2.0 200 OK\r\n")
+
+
+def test_parse_reply_matches_the_call_id_in_either_form():
+    assert sipcheck.parse_reply(b"SIP/2.0 200 OK\r\ni: abc\r\n\r\n", "abc") == 200
+    assert sipcheck.parse_reply(b"SIP/2.0 200 OK\r\nCall-ID: other\r\n\r\n", "abc") is None
+    assert sipcheck.parse_reply(b"SIP/2.0 180 Ringing\r\n\r\n", "abc") == 180
 
 
 def run(*args):
@@ -126,8 +116,8 @@ def run(*args):
     return rc, out.getvalue(), err.getvalue()
 
 
-def test_asterisk_200_is_healthy_in_both_modes(serve):
-    server = serve(lambda req, src: [asterisk_reply(req, source=src)])
+def test_asterisk_200_is_healthy_in_both_modes(sip_peer):
+    server = sip_peer(lambda req, src: [asterisk_reply(req, source=src)])
     assert run("127.0.0.1", "--port", server.port, "--timeout", 2) == (
         0,
         "",
@@ -141,38 +131,38 @@ def test_asterisk_200_is_healthy_in_both_modes(serve):
     assert header(request, "CSeq") == "1 OPTIONS"
     assert header(request, "Content-Length") == "0"
     assert request.endswith("\r\n\r\n")
-    server2 = serve(lambda req, src: [asterisk_reply(req, source=src)])
+    server2 = sip_peer(lambda req, src: [asterisk_reply(req, source=src)])
     # nanny's form: positional %h %p, always exit 0, OK on stdout.
     assert run("--nanny", "127.0.0.1", server2.port)[:2] == (0, "OK\n")
 
 
-def test_401_counts_as_alive_unless_codes_say_otherwise(serve):
-    server = serve(lambda req, src: [asterisk_reply(req, 401, "Unauthorized", source=src)])
+def test_401_counts_as_alive_unless_codes_say_otherwise(sip_peer):
+    server = sip_peer(lambda req, src: [asterisk_reply(req, 401, "Unauthorized", source=src)])
     assert run("127.0.0.1", "-p", server.port)[0] == 0
-    server = serve(lambda req, src: [asterisk_reply(req, 401, "Unauthorized", source=src)])
+    server = sip_peer(lambda req, src: [asterisk_reply(req, 401, "Unauthorized", source=src)])
     rc, out, err = run("127.0.0.1", "-p", server.port, "--codes", "200,404")
     assert (rc, out) == (1, "")
     assert "answered 401, not one of [200, 404]" in err
-    server = serve(lambda req, src: [asterisk_reply(req, 401, "Unauthorized", source=src)])
+    server = sip_peer(lambda req, src: [asterisk_reply(req, 401, "Unauthorized", source=src)])
     assert run("--nanny", "127.0.0.1", "-p", server.port, "-c", "200")[:2] == (0, "FAIL\n")
 
 
-def test_provisional_then_final(serve):
-    server = serve(
+def test_provisional_then_final(sip_peer):
+    server = sip_peer(
         lambda req, src: [asterisk_reply(req, 100, "Trying", source=src), asterisk_reply(req, 200, source=src)]
     )
     assert run("127.0.0.1", "-p", server.port, "-c", "200")[0] == 0
 
 
-def test_no_reply_times_out(serve):
-    server = serve(lambda req, src: [])
+def test_no_reply_times_out(sip_peer):
+    server = sip_peer(lambda req, src: [])
     started = time.monotonic()
     rc, out, err = run("127.0.0.1", "-p", server.port, "-t", "0.4")
     elapsed = time.monotonic() - started
     assert (rc, out) == (1, "")
     assert err == "FAIL no SIP reply from 127.0.0.1:%d/udp within 0.4s\n" % server.port
     assert 0.35 <= elapsed < 2
-    server = serve(lambda req, src: [])
+    server = sip_peer(lambda req, src: [])
     assert run("--nanny", "127.0.0.1", "-p", server.port, "-t", "0.3")[:2] == (0, "FAIL\n")
 
 
@@ -204,27 +194,37 @@ def test_icmp_port_unreachable_fails_fast():
         b"OPTIONS sip:x SIP/2.0\r\n\r\n",
     ],
 )
-def test_garbage_is_not_a_reply(serve, reply):
-    server = serve(lambda req, src: [reply])
+def test_garbage_is_not_a_reply(sip_peer, reply):
+    server = sip_peer(lambda req, src: [reply])
     rc, out, err = run("127.0.0.1", "-p", server.port, "-t", "0.3")
     assert (rc, out) == (1, "")
     assert "no SIP reply" in err
 
 
-def test_reply_to_another_call_is_ignored(serve):
-    server = serve(lambda req, src: [asterisk_reply(req, call_id="someone-else@10.0.0.1", source=src)])
+def test_reply_to_another_call_is_ignored(sip_peer):
+    server = sip_peer(lambda req, src: [asterisk_reply(req, call_id="someone-else@10.0.0.1", source=src)])
     assert run("127.0.0.1", "-p", server.port, "-t", "0.3")[0] == 1
 
 
-def test_tcp_transport(serve):
-    server = serve(lambda req, src: [asterisk_reply(req, source=src)], kind=TcpServer)
+def test_tcp_transport(sip_peer):
+    server = sip_peer(lambda req, src: [asterisk_reply(req, source=src)], transport="tcp")
     assert run("127.0.0.1", "-p", server.port, "-T", "tcp")[0] == 0
     assert server.requests[0][0].split("\r\n")[1].startswith("Via: SIP/2.0/TCP 127.0.0.1:")
-    server = serve(lambda req, src: [b"HTTP/1.0 400 Bad Request\r\n\r\n"], kind=TcpServer)
+    server = sip_peer(lambda req, src: [b"HTTP/1.0 400 Bad Request\r\n\r\n"], transport="tcp")
     rc, out, err = run("127.0.0.1", "-p", server.port, "-T", "tcp")
     assert (rc, out) == (1, "")
     assert "not a SIP reply" in err
-    server = serve(lambda req, src: [], kind=TcpServer)
+    # A reply with a body is read whole (Content-Length) before the next message.
+    server = sip_peer(
+        lambda req, src: [
+            asterisk_reply(req, 100, "Trying", source=src).replace(b"Content-Length: 0", b"Content-Length: 5")
+            + b"v=0\r\n",
+            asterisk_reply(req, source=src),
+        ],
+        transport="tcp",
+    )
+    assert run("127.0.0.1", "-p", server.port, "-T", "tcp", "-c", "200")[0] == 0
+    server = sip_peer(lambda req, src: [], transport="tcp")
     result = run("127.0.0.1", "-p", server.port, "-T", "tcp", "-t", "5")
     assert result[0] == 1
     assert "closed the connection without a SIP reply" in result[2]
@@ -250,14 +250,14 @@ def test_bad_arguments_exit_2(args):
     assert exc.value.code == 2
 
 
-def test_as_a_program(serve):
+def test_as_a_program(sip_peer):
     """The installed form: a process, its exit code and output."""
     help_run = subprocess.run(
         [sys.executable, str(PROGRAM), "--help"], check=False, capture_output=True, text=True, timeout=30
     )
     assert help_run.returncode == 0
     assert "usage: sipvs-sip-check" in help_run.stdout
-    server = serve(lambda req, src: [asterisk_reply(req, source=src)])
+    server = sip_peer(lambda req, src: [asterisk_reply(req, source=src)])
     ok = subprocess.run(
         [sys.executable, str(PROGRAM), "127.0.0.1", "-p", str(server.port)],
         check=False,
