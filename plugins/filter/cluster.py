@@ -1,9 +1,12 @@
 # Copyright: sipvs.lvs contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Filters over the inventory's cluster model (``lvs_cluster``).
+"""Filters over the inventory's cluster model (``lvs_cluster``) and the director engines.
 
-Thin wrappers: the logic lives in ``module_utils/_cluster.py`` and raises
-LvsError, which becomes an AnsibleFilterError naming the variable.
+Thin wrappers: the logic lives in ``module_utils/_cluster.py`` and
+``_engines.py`` and raises LvsError, which becomes an AnsibleFilterError
+naming the variable. ``cluster_model`` validates the inventory's variable
+once; every other filter takes what it returns (the normalised model) and
+validates nothing again. Each filter is documented in its own ``.yml``.
 """
 
 from __future__ import annotations
@@ -16,6 +19,12 @@ from ansible_collections.sipvs.lvs.plugins.module_utils._cluster import (
     fwmark_rules,
     normalize_cluster,
     vips_served_by,
+)
+from ansible_collections.sipvs.lvs.plugins.module_utils._engines import (
+    keepalived_config,
+    piranha_config,
+    static_services,
+    static_settings,
 )
 from ansible_collections.sipvs.lvs.plugins.module_utils._model import LvsError
 
@@ -53,25 +62,49 @@ def _priorities(directors, hostvars):
     return {host: hostvars[host].get("lvs_director_priority") for host in directors or [] if host in hostvars}
 
 
-def _model(cluster, hostvars=None, var="lvs_cluster"):
-    return _checked(normalize_cluster, cluster, _resolver(hostvars), var=var)
+def _normalised(model, name):
+    """``model`` as cluster_model returns it; the inventory's raw variable is refused, not validated again."""
+    services = model.get("virtual_services") if isinstance(model, Mapping) else None
+    if not isinstance(services, list) or not all(isinstance(s, Mapping) and "family" in s for s in services):
+        raise AnsibleFilterError(
+            "%s takes the cluster model as sipvs.lvs.cluster_model returns it"
+            " (for example lvs_cluster | sipvs.lvs.cluster_model | sipvs.lvs.%s(...))" % (name, name)
+        )
+    return model
 
 
 def cluster_model(cluster, hostvars=None, var="lvs_cluster"):
-    return _model(cluster, hostvars, var)
+    return _checked(normalize_cluster, cluster, _resolver(hostvars), var=var)
 
 
-def cluster_vips_served_by(cluster, *names, port=None, protocol=None, var="lvs_cluster"):
-    model = _model(cluster, None, var)
-    return vips_served_by(model, names, port=port, protocol=protocol)
+def cluster_vips_served_by(model, *names, port=None, protocol=None):
+    return vips_served_by(_normalised(model, "vips_served_by"), names, port=port, protocol=protocol)
 
 
-def cluster_fwmark_rules(cluster, hostvars=None, var="lvs_cluster"):
-    return fwmark_rules(_model(cluster, hostvars, var))
+def cluster_fwmark_rules(model):
+    return fwmark_rules(_normalised(model, "fwmark_rules"))
 
 
 def cluster_director(directors, me, hostvars):
     return _checked(director_settings, directors, me, _resolver(hostvars), _priorities(directors, hostvars))
+
+
+def cluster_keepalived_config(model, director, settings=None, var="lvs_cluster"):
+    return _checked(keepalived_config, _normalised(model, "keepalived_config"), director, settings, var)
+
+
+def cluster_piranha_config(model, hostvars, directors, settings=None, var="lvs_cluster"):
+    model = _normalised(model, "piranha_config")
+    priorities = _priorities(directors, hostvars)
+    return _checked(piranha_config, model, directors, _resolver(hostvars), priorities, settings, var)
+
+
+def cluster_static_services(model):
+    return static_services(_normalised(model, "static_services"))
+
+
+def cluster_static_settings(model, state):
+    return _checked(static_settings, _normalised(model, "static_settings"), state)
 
 
 class FilterModule:
@@ -81,4 +114,8 @@ class FilterModule:
             "vips_served_by": cluster_vips_served_by,
             "fwmark_rules": cluster_fwmark_rules,
             "director_settings": cluster_director,
+            "keepalived_config": cluster_keepalived_config,
+            "piranha_config": cluster_piranha_config,
+            "static_services": cluster_static_services,
+            "static_settings": cluster_static_settings,
         }

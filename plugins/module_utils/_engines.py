@@ -1,10 +1,13 @@
 # Copyright: sipvs.lvs contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The director role's piranha and static engines: the validated cluster model
-(``_cluster.normalize_cluster``) turned into what the modules take.
+"""The director role's engines: the validated cluster model
+(``_cluster.normalize_cluster``) turned into plain data that a module takes or
+a template prints.
 
 Pure code, no I/O; errors are LvsError naming the variable.
 
+* ``keepalived_config`` - keepalived.conf as sections and lines of words
+  (``roles/director/templates/keepalived.conf.j2`` only prints them).
 * ``piranha_config`` - the whole-file ``config`` of ``sipvs.lvs.lvs_cf``
   (Piranha's lvs.cf: pulse, lvsd, nanny). What Piranha cannot express (the SIP
   persistence engine, one-packet scheduling, VRRPv3, quorum, ...) fails here
@@ -17,9 +20,12 @@ Pure code, no I/O; errors are LvsError naming the variable.
 from __future__ import annotations
 
 import math
+import re
 
+from ansible_collections.sipvs.lvs.plugins.module_utils import _sip
 from ansible_collections.sipvs.lvs.plugins.module_utils._cluster import director_settings
 from ansible_collections.sipvs.lvs.plugins.module_utils._model import (
+    MAX_PORT,
     PIRANHA_SCHEDULERS,
     LvsError,
     check_netmask,
@@ -41,7 +47,8 @@ PIRANHA_SETTINGS = {
 _SETTINGS_PREFIX = "director_"
 # Real-server port that nanny checks with an HTTP GET when no send/expect is given.
 _NANNY_HTTP_PORT = 80
-# nanny runs the SIP check as send_program; its own timeout must outlast the program's.
+# keepalived (misc_timeout) and nanny (timeout) give the SIP check program this
+# much longer than its own timeout, so it always ends (and says why) first.
 _PROGRAM_MARGIN = 1
 
 
@@ -53,14 +60,20 @@ def _setting(settings, key, check):
     return value if value is None else check(value, _SETTINGS_PREFIX + key)
 
 
-def _settings(settings):
+def _known_settings(settings, known, engine):
+    """``settings`` as a dict, refused if it has a key the engine does not know."""
     settings = dict(settings or {})
-    unknown = sorted(str(k) for k in settings if k not in PIRANHA_SETTINGS)
+    unknown = sorted(str(k) for k in settings if k not in known)
     if unknown:
         raise LvsError(
-            "unknown piranha setting(s) %s (known: %s)" % (", ".join(unknown), ", ".join(PIRANHA_SETTINGS)),
+            "unknown %s setting(s) %s (known: %s)" % (engine, ", ".join(unknown), ", ".join(known)),
             key="settings",
         )
+    return settings
+
+
+def _settings(settings):
+    settings = _known_settings(settings, PIRANHA_SETTINGS, "piranha")
     out = {
         "piranha_keepalive": _setting(settings, "piranha_keepalive", lambda v, w: check_range(v, w, 1, 2**31 - 1)),
         "piranha_deadtime": _setting(settings, "piranha_deadtime", lambda v, w: check_range(v, w, 1, 2**31 - 1)),
@@ -196,12 +209,8 @@ def _check_options(service, settings, where):
             )
         options["use_regex"] = 0
     else:
-        flags = ["--nanny", "--quiet", "--transport", check["transport"], "--port", str(check["port"])]
-        flags += ["--timeout", _number_text(check["timeout"])]
-        if check["codes"]:
-            flags += ["--codes", ",".join(str(code) for code in check["codes"])]
         # %h: nanny puts the real server's address there. The program prints OK or FAIL and exits 0.
-        options["send_program"] = " ".join([settings["sip_check_path"], *flags, "%h"])
+        options["send_program"] = " ".join(sip_check_argv(settings["sip_check_path"], check, "%h", nanny=True))
         options["expect"] = "OK"
         options["use_regex"] = 0
         margin = _PROGRAM_MARGIN
@@ -210,6 +219,28 @@ def _check_options(service, settings, where):
     # (nanny counts a program that times out as healthy).
     options["timeout"] = math.ceil(max(check["interval"], check["timeout"] + margin))
     return options
+
+
+def vip_aliases(model):
+    """VIP -> its interface alias number (1, 2, ... in the order the services first name them).
+
+    Both lvs.cf (``address VIP eth0:N``) and keepalived (``label eth0:N``) bring
+    each VIP up as one alias of the VRRP interface."""
+    aliases = {}
+    for service in model["virtual_services"]:
+        aliases.setdefault(service["vip"], len(aliases) + 1)
+    return aliases
+
+
+def sip_check_argv(program, check, target, nanny=False):
+    """The SIP check program's command line for a model ``check`` of ``target``
+    (keepalived's MISC_CHECK; with ``nanny``, Piranha's send_program)."""
+    argv = [program] + (["--nanny"] if nanny else [])
+    argv += ["--quiet", "--transport", check["transport"], "--port", str(check["port"])]
+    argv += ["--timeout", _number_text(check["timeout"])]
+    if check["codes"]:
+        argv += ["--codes", ",".join(str(code) for code in check["codes"])]
+    return [*argv, target]
 
 
 def _virtual(service, alias, interface, settings, where):
@@ -280,11 +311,11 @@ def piranha_config(model, directors, address_of, priorities=None, settings=None,
     for key, seconds in model["timeouts"].items():
         if seconds:
             values[key + "_timeout"] = seconds
-    aliases = {}
+    aliases = vip_aliases(model)
     virtuals = []
     what = var + ".virtual_services"
     for index, service in enumerate(model["virtual_services"]):
-        alias = aliases.setdefault(service["vip"], len(aliases) + 1)
+        alias = aliases[service["vip"]]
         virtuals.append(_virtual(service, alias, model["vrrp"]["interface"], settings, "%s[%d]" % (what, index)))
     return {"globals": {k: v for k, v in values.items() if v is not None}, "virtuals": virtuals}
 
@@ -336,3 +367,215 @@ def static_settings(model, state):
         if sync["maxlen"] is not None:
             daemons[running]["maxlen"] = sync["maxlen"]
     return dict(timeouts=timeouts, **daemons)
+
+
+# The keepalived engine's own settings (role variables director_<key>): default and the pattern a value must match.
+# Each ends up in keepalived.conf as one word, so none may carry a space, a quote, a brace or a comment sign.
+_WORD = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+KEEPALIVED_SETTINGS = {
+    "router_id": (None, _WORD),
+    "vrrp_instance": ("VI_SIPVS", _WORD),
+    "check_user": ("keepalived_script", re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")),
+    # VRRPv2 PASS authentication: at most 8 characters (keepalived's limit); empty for none.
+    "vrrp_auth_pass": ("", re.compile(r"^[!$%&()*+,./0-9:<=>?@A-Z\[\]^_`a-z|~-]{0,8}$")),
+    "sip_check_path": (PIRANHA_SETTINGS["sip_check_path"], re.compile(r"^/[A-Za-z0-9_./+-]{1,254}$")),
+    "sip_check_source_port": (5070, None),
+}
+# keepalived's require_reply for a SIP check: the first bytes of any SIP status line, "SIP/2.0 ".
+_SIP_STATUS_PREFIX = b"SIP/2.0 ".hex()
+
+
+def _keepalived_settings(settings, vrrp):
+    settings = _known_settings(settings, KEEPALIVED_SETTINGS, "keepalived")
+    out = {}
+    for key, (default, pattern) in KEEPALIVED_SETTINGS.items():
+        value = settings.get(key)
+        value = default if value is None else value
+        what = _SETTINGS_PREFIX + key
+        if pattern is None:
+            out[key] = check_port(value, what)
+        elif not isinstance(value, str) or not pattern.match(value):
+            raise LvsError("%s must match %s, got %r" % (what, pattern.pattern, value), key=what)
+        else:
+            out[key] = value
+    if out["check_user"] == "root":
+        raise LvsError("%scheck_user must not be root: the check programs run unprivileged" % _SETTINGS_PREFIX)
+    if out["vrrp_auth_pass"] and vrrp["version"] != 2:
+        raise LvsError(
+            "%svrrp_auth_pass works only with VRRP version 2 (VRRPv3 has no authentication)" % _SETTINGS_PREFIX,
+            key=_SETTINGS_PREFIX + "vrrp_auth_pass",
+        )
+    return out
+
+
+def _words(*words):
+    """One keepalived.conf line: a keyword and its values, as text."""
+    return [str(word) for word in words]
+
+
+def _retries(check):
+    return [_words("retry", check["retry"]), _words("delay_before_retry", check["delay_before_retry"])]
+
+
+def _checker(check, server, director, settings, udp_port):
+    """The checker section of one real server: keyword, sub-sections, lines (None for no check)."""
+    kind = check["type"]
+    port = [_words("connect_port", check["port"])] if check["port"] else []
+    if kind == "http":
+        url = _section("url", [_words("path", check["path"]), _words("status_code", *check["expect_status"])])
+        lines = [*port, _words("connect_timeout", check["timeout"]), *_retries(check)]
+        return _section("HTTP_GET", lines, [url])
+    if kind == "tcp":
+        return _section("TCP_CHECK", [*port, _words("connect_timeout", check["timeout"]), *_retries(check)])
+    if kind == "sip" and udp_port is not None:
+        # keepalived sends the OPTIONS itself (no process per check) from a fixed source port per real
+        # server: the request never changes, and the SIP stack answers a repeat of it (a retransmission,
+        # to its transaction) at the port the first came from. Any "SIP/2.0 " reply counts.
+        lines = [
+            *port,
+            _words("bindto", director["address"]),
+            _words("bind_port", udp_port),
+            _words("connect_timeout", check["timeout"]),
+            _words("payload", _sip.options_payload(server["address"], check["port"], director["address"], udp_port)),
+            _words("require_reply", _SIP_STATUS_PREFIX),
+            # keepalived's default (255) would cut every SIP reply short and fail it.
+            _words("max_reply_length", 65535),
+            *_retries(check),
+        ]
+        return _section("UDP_CHECK", lines)
+    if kind == "sip":
+        command = '"%s"' % " ".join(sip_check_argv(settings["sip_check_path"], check, server["address"]))
+        lines = [_words("misc_path", command), _words("misc_timeout", math.ceil(check["timeout"] + _PROGRAM_MARGIN))]
+        return _section("MISC_CHECK", lines + _retries(check))
+    return None
+
+
+def _section(keyword, lines, sections=(), comment=None):
+    return {"keyword": keyword, "comment": comment, "lines": lines, "sections": list(sections)}
+
+
+def _native_sip_check(check):
+    """keepalived's UDP_CHECK can send the OPTIONS itself; TCP, or required status codes, need the program."""
+    return check["type"] == "sip" and check["transport"] == "udp" and not check["codes"]
+
+
+def _same_family(first, second):
+    return (":" in first) == (":" in second)
+
+
+def _virtual_server(service, where, director, settings, next_udp_port):
+    if service["fwmark"] is not None:
+        keyword = "virtual_server fwmark %d" % service["fwmark"]
+        lines = [_words("ip_family", "inet6")] if service["family"] == "inet6" else []
+    else:
+        keyword = "virtual_server %s %d" % (service["vip"], service["port"])
+        lines = [_words("protocol", service["protocol"].upper())]
+    lines += [_words("lvs_sched", service["scheduler"]), _words("lvs_method", "DR")]
+    lines.append(_words("delay_loop", service["check"]["interval"]))
+    if service["persistent"]:
+        lines.append(_words("persistence_timeout", service["persistent"]))
+    if service["persistence_granularity"] is not None:
+        lines.append(_words("persistence_granularity", service["persistence_granularity"]))
+    if service["persistence_engine"]:
+        lines.append(_words("persistence_engine", service["persistence_engine"]))
+    if service["one_packet"]:
+        lines.append(_words("ops"))
+    if service["quorum"]:
+        lines.append(_words("quorum", service["quorum"]))
+    sorry = service["sorry_server"]
+    if sorry:
+        lines.append(_words("sorry_server", sorry["address"], *([sorry["port"]] if sorry["port"] else [])))
+    servers = []
+    for rs in service["real_servers"]:
+        udp_port = None
+        if _native_sip_check(service["check"]):
+            if not _same_family(rs["address"], director["address"]):
+                raise LvsError(
+                    "%s.check: keepalived cannot send the SIP check of %s from the director's %s (another address"
+                    " family); give the director an address of that family (lvs_address)"
+                    % (where, rs["address"], director["address"]),
+                    key=where + ".check",
+                )
+            udp_port = next_udp_port()
+        checker = _checker(service["check"], rs, director, settings, udp_port)
+        address = rs["address"] if rs["port"] is None else "%s %d" % (rs["address"], rs["port"])
+        servers.append(
+            _section(
+                "real_server " + address, [_words("weight", rs["weight"])], [checker] if checker else [], rs["name"]
+            )
+        )
+    ports = ", ".join("%d/%s" % (p["port"], p["protocol"]) for p in service["ports"])
+    return _section(keyword, lines, servers, "%s: %s" % (service["name"], ports))
+
+
+def keepalived_config(model, director, settings, var="lvs_cluster"):
+    """keepalived.conf of one director as sections of lines of words.
+
+    ``director`` is this director's place (``director_settings``: state,
+    priority, address, peers); ``settings`` holds the KEEPALIVED_SETTINGS keys
+    (role variables ``director_<key>``). Returns ``global_defs`` (lines),
+    ``vrrp_instance`` and ``virtual_servers`` (sections: ``keyword``,
+    ``comment``, ``lines``, ``sections``), each line a list of words.
+    """
+    vrrp = model["vrrp"]
+    settings = _keepalived_settings(settings, vrrp)
+    global_defs = [
+        _words("router_id", settings["router_id"]),
+        _words("enable_script_security"),
+        _words("script_user", settings["check_user"]),
+    ]
+    sync = model["sync_daemon"]
+    if sync["enabled"]:
+        maxlen = ["maxlen", sync["maxlen"]] if sync["maxlen"] else []
+        global_defs.append(
+            _words("lvs_sync_daemon", sync["interface"], settings["vrrp_instance"], "id", sync["id"], *maxlen)
+        )
+    timeouts = [word for key, seconds in model["timeouts"].items() if seconds for word in (key, seconds)]
+    if timeouts:
+        global_defs.append(_words("lvs_timeouts", *timeouts))
+
+    lines = [
+        _words("state", director["state"]),
+        _words("interface", vrrp["interface"]),
+        _words("virtual_router_id", vrrp["virtual_router_id"]),
+        _words("priority", director["priority"]),
+        _words("advert_int", vrrp["advert_int"]),
+        _words("version", vrrp["version"]),
+    ]
+    sections = []
+    if vrrp["unicast"]:
+        lines.append(_words("unicast_src_ip", director["address"]))
+        sections.append(_section("unicast_peer", [_words(peer) for peer in director["peers"]]))
+    if settings["vrrp_auth_pass"]:
+        auth = [_words("auth_type", "PASS"), _words("auth_pass", settings["vrrp_auth_pass"])]
+        sections.append(_section("authentication", auth))
+    addresses = []
+    netmasks = {}
+    for service in model["virtual_services"]:
+        netmasks.setdefault(service["vip"], (service["vip_netmask"], service["family"]))
+    for vip, alias in vip_aliases(model).items():
+        netmask, family = netmasks[vip]
+        label = ["label", "%s:%d" % (vrrp["interface"], alias)] if family == "inet" else []
+        addresses.append(_words("%s/%d" % (vip, netmask), "dev", vrrp["interface"], *label))
+    sections.append(_section("virtual_ipaddress", addresses))
+    vrrp_instance = _section("vrrp_instance " + settings["vrrp_instance"], lines, sections)
+
+    first_port = settings["sip_check_source_port"]
+    udp_ports = iter(range(first_port, MAX_PORT + 1))
+
+    def next_udp_port():
+        port = next(udp_ports, None)
+        if port is None:
+            raise LvsError(
+                "%ssip_check_source_port %d leaves too few source ports for the SIP checks"
+                % (_SETTINGS_PREFIX, first_port),
+                key=_SETTINGS_PREFIX + "sip_check_source_port",
+            )
+        return port
+
+    what = var + ".virtual_services"
+    servers = [
+        _virtual_server(service, "%s[%d]" % (what, index), director, settings, next_udp_port)
+        for index, service in enumerate(model["virtual_services"])
+    ]
+    return {"global_defs": global_defs, "vrrp_instance": vrrp_instance, "virtual_servers": servers}

@@ -1,4 +1,5 @@
-"""The cluster filters: hostvars resolution and error translation."""
+"""The cluster and engine filters: hostvars resolution, priorities from hostvars, error translation,
+and the normalised model as every filter's input."""
 
 import copy
 
@@ -36,7 +37,38 @@ CLUSTER = {
 
 
 def test_filters_are_registered():
-    assert sorted(FILTERS) == ["cluster_model", "director_settings", "fwmark_rules", "vips_served_by"]
+    assert sorted(FILTERS) == [
+        "cluster_model",
+        "director_settings",
+        "fwmark_rules",
+        "keepalived_config",
+        "piranha_config",
+        "static_services",
+        "static_settings",
+        "vips_served_by",
+    ]
+
+
+def model(cluster=None, hostvars=None, var="lvs_cluster"):
+    return FILTERS["cluster_model"](copy.deepcopy(CLUSTER if cluster is None else cluster), hostvars, var)
+
+
+@pytest.mark.parametrize(
+    ("name", "args"),
+    [
+        ("vips_served_by", ("rs1",)),
+        ("fwmark_rules", ()),
+        ("keepalived_config", ({}, {})),
+        ("piranha_config", ({}, [])),
+        ("static_services", ()),
+        ("static_settings", ("MASTER",)),
+    ],
+)
+def test_filters_take_the_normalised_model_not_the_raw_variable(name, args):
+    with pytest.raises(
+        AnsibleFilterError, match="%s takes the cluster model as sipvs.lvs.cluster_model returns" % name
+    ):
+        FILTERS[name](copy.deepcopy(CLUSTER), *args)
 
 
 def test_cluster_model_resolves_addresses_from_hostvars():
@@ -64,18 +96,14 @@ def test_errors_become_filter_errors_naming_the_variable():
 
 def test_vips_served_by_needs_no_hostvars():
     vips = FILTERS["vips_served_by"]
-    assert vips(CLUSTER, "rs1", "172.16.11.76") == ["172.16.11.210", "172.16.11.211"]
-    assert vips(CLUSTER, "rs2") == ["172.16.11.210"]
-    assert vips(CLUSTER, "rs1", port=5060, protocol="udp") == ["172.16.11.211"]
-    assert vips(CLUSTER, "director1") == []
-    with pytest.raises(AnsibleFilterError, match=r"lvs_cluster\.virtual_services\[1\]\.fwmark"):
-        broken = copy.deepcopy(CLUSTER)
-        broken["virtual_services"][1]["fwmark"] = -1
-        vips(broken, "rs1")
+    assert vips(model(), "rs1", "172.16.11.76") == ["172.16.11.210", "172.16.11.211"]
+    assert vips(model(), "rs2") == ["172.16.11.210"]
+    assert vips(model(), "rs1", port=5060, protocol="udp") == ["172.16.11.211"]
+    assert vips(model(), "director1") == []
 
 
 def test_fwmark_rules_filter():
-    rules = FILTERS["fwmark_rules"](CLUSTER, HOSTVARS)
+    rules = FILTERS["fwmark_rules"](model(hostvars=HOSTVARS))
     assert rules == [
         {"service": "sip", "family": "inet", "vip": "172.16.11.211", "protocol": "udp", "port": 5060, "mark": 3}
     ]
@@ -93,3 +121,113 @@ def test_director_settings_filter():
     assert settings(["director1", "director2"], "director1", HOSTVARS)["state"] == "BACKUP"
     with pytest.raises(AnsibleFilterError, match=r"'rs1' is not in the directors group"):
         settings(["director1", "director2"], "rs1", HOSTVARS)
+
+
+ENGINE_HOSTVARS = {
+    "director1": {"lvs_address": "172.16.11.74", "ansible_host": "director1.example"},
+    "director2": {"ansible_host": "172.16.11.75"},
+    "rs1": {"lvs_address": "172.16.11.76", "ansible_host": "sipvs-rs1"},
+    "rs2": {"ansible_host": "172.16.11.77"},
+}
+ENGINE_CLUSTER = {
+    "sync_daemon": {"enabled": True},
+    "timeouts": {"udp": 30},
+    "virtual_services": [
+        {
+            "name": "web01",
+            "vip": "172.16.11.210",
+            "port": 80,
+            "check": {"type": "http"},
+            "real_servers": [{"host": "rs1"}, {"host": "rs2"}],
+        },
+        {
+            "name": "sip",
+            "vip": "172.16.11.211",
+            "fwmark": 3,
+            "ports": [{"protocol": "udp", "port": 5060}],
+            "check": {"type": "sip"},
+            "real_servers": [{"host": "rs1", "weight": 2}],
+        },
+    ],
+}
+
+
+def engine_model(cluster=None):
+    return model(ENGINE_CLUSTER if cluster is None else cluster, ENGINE_HOSTVARS, "director_cluster")
+
+
+def cluster():
+    return copy.deepcopy(ENGINE_CLUSTER)
+
+
+def test_keepalived_config_errors_become_filter_errors_naming_the_setting():
+    me = FILTERS["director_settings"](["director1", "director2"], "director1", ENGINE_HOSTVARS)
+    config = FILTERS["keepalived_config"](engine_model(), me, {"router_id": "director1"})
+    assert config["global_defs"][0] == ["router_id", "director1"]
+    with pytest.raises(AnsibleFilterError, match=r"^director_router_id must match"):
+        FILTERS["keepalived_config"](engine_model(), me, {"router_id": "a b"})
+
+
+def test_piranha_config_resolves_addresses_and_priorities_from_hostvars():
+    cfg = FILTERS["piranha_config"](engine_model(), ENGINE_HOSTVARS, ["director1", "director2"])
+    assert (cfg["globals"]["primary"], cfg["globals"]["backup"]) == ("172.16.11.74", "172.16.11.75")
+    assert [s["address"] for s in cfg["virtuals"][0]["servers"]] == ["172.16.11.76", "172.16.11.77"]
+    hostvars = copy.deepcopy(ENGINE_HOSTVARS)
+    hostvars["director2"]["lvs_director_priority"] = 200
+    cfg = FILTERS["piranha_config"](engine_model(), hostvars, ["director1", "director2"], {"piranha_reentry": 30})
+    assert (cfg["globals"]["primary"], cfg["globals"]["backup"]) == ("172.16.11.75", "172.16.11.74")
+    assert cfg["virtuals"][1]["options"]["reentry"] == 30
+
+
+@pytest.mark.parametrize(
+    "edit, args, message",
+    [
+        (
+            lambda c: c["virtual_services"][1].update(one_packet=True),
+            (),
+            r"^director_cluster\.virtual_services\[1\]\.one_packet: lvs\.cf has no one-packet scheduling",
+        ),
+        (
+            lambda c: c["virtual_services"][0].update(vip="not-an-ip"),
+            (),
+            r"^director_cluster\.virtual_services\[0\]\.vip must be an IP address",
+        ),
+        (lambda c: None, ({"piranha_keepalive": 0},), r"^director_piranha_keepalive must be between 1 and"),
+    ],
+)
+def test_piranha_config_errors_become_filter_errors_naming_the_variable(edit, args, message):
+    bad = cluster()
+    edit(bad)
+    settings = args[0] if args else None
+    with pytest.raises(AnsibleFilterError, match=message):
+        FILTERS["piranha_config"](
+            engine_model(bad), ENGINE_HOSTVARS, ["director1", "director2"], settings, "director_cluster"
+        )
+
+
+def test_static_services_resolve_addresses_from_hostvars():
+    services = FILTERS["static_services"](engine_model())
+    assert services[0]["real_servers"] == [
+        {"address": "172.16.11.76", "forwarding": "route", "weight": 1, "port": 80},
+        {"address": "172.16.11.77", "forwarding": "route", "weight": 1, "port": 80},
+    ]
+    assert services[1]["real_servers"] == [{"address": "172.16.11.76", "forwarding": "route", "weight": 2}]
+
+
+def test_static_settings():
+    settings = FILTERS["static_settings"](engine_model(), "BACKUP")
+    assert settings == {
+        "timeouts": {"udp": 30},
+        "sync_master": {"state": "absent"},
+        "sync_backup": {"state": "present", "interface": "eth0", "syncid": 0},
+    }
+    with pytest.raises(AnsibleFilterError, match="state must be MASTER or BACKUP"):
+        FILTERS["static_settings"](engine_model(), "FAULT")
+    short = cluster()
+    short["sync_daemon"]["maxlen"] = 64
+    assert FILTERS["static_settings"](engine_model(short), "MASTER")["sync_master"] == {
+        "state": "present",
+        "interface": "eth0",
+        "syncid": 0,
+        "maxlen": 64,
+    }

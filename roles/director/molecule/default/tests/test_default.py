@@ -1,6 +1,8 @@
 """Verify the director containers themselves: files, keepalived's own test,
 the live iptables chain, the unit that restores it, the SIP check program."""
 
+import base64
+import pathlib
 import re
 
 import pytest
@@ -93,6 +95,22 @@ def test_keepalived_accepts_the_config(host):
         CONF,
     )
     assert (copy.rc, copy.stderr) == (0, "")
+
+
+# The keepalived engine's golden files (tests/unit/plugins/module_utils/test__keepalived.py): every check
+# type, persistence option, unicast and multicast VRRP, sync daemon on and off.
+GOLDEN = sorted((pathlib.Path(__file__).resolve().parents[5] / "tests/unit/fixtures/keepalived").glob("*.conf"))
+
+
+@pytest.mark.parametrize("golden", GOLDEN, ids=[g.stem for g in GOLDEN])
+def test_keepalived_accepts_the_golden_files(host, golden):
+    # This container's only interface is eth0: the lab's ens2 and the fixtures' eth1/eth2 become eth0, the
+    # one change made; and root as script_user (keepalived 2.2.7 kills itself in -t with another one).
+    text = re.sub(r"\b(ens2|eth1|eth2)\b", "eth0", golden.read_text())
+    text = re.sub(r"(?m)^(    script_user) .*$", r"\1 root", text)
+    encoded = base64.b64encode(text.encode()).decode()
+    result = host.run("echo %s | base64 -d > /tmp/golden.conf && keepalived -t -f /tmp/golden.conf", encoded)
+    assert (result.rc, result.stderr) == (0, ""), result.stderr
 
 
 def test_keepalived_test_rejects_a_broken_config(host):
