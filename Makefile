@@ -18,12 +18,12 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export CONTAINERS_CONF := $(CURDIR)/lab/podman/containers.conf
 export CONTAINERS_STORAGE_CONF := $(CURDIR)/lab/podman/storage.conf
 
-.PHONY: help deps venv lint sanity unit build-check molecule test bench \
+.PHONY: help deps venv lint sanity unit integration build-check molecule test bench \
         lab lab-up lab-down lab-status test-lab clean
 
 help:
 	@echo "make lab    - bring the lab up, converge site.yml, run the SIPp load, report"
-	@echo "make test   - lint, sanity, unit, build, Molecule and lab tests"
+	@echo "make test   - lint, sanity, unit, integration, build, Molecule and lab tests"
 	@echo "make bench  - benchmarks, JSON in bench/results/"
 	@echo "make lab-up | lab-down | lab-status"
 
@@ -65,6 +65,10 @@ sanity: venv
 unit: venv
 	$(BIN)/pytest tests/unit
 
+# The tests that run ansible-playbook and ansible (on the controller only).
+integration: venv
+	$(BIN)/pytest tests/integration
+
 build-check: venv
 	rm -rf $(BUILD)/artifact && mkdir -p $(BUILD)/artifact/install
 	$(BIN)/ansible-galaxy collection build --output-path $(BUILD)/artifact .
@@ -86,7 +90,7 @@ test-lab: venv deps
 	molecule test -s cluster
 	$(BIN)/pytest tests/lab
 
-test: venv lint sanity unit build-check molecule test-lab
+test: venv lint sanity unit integration build-check molecule test-lab
 
 bench: venv
 	$(PY) -m bench

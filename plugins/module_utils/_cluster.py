@@ -68,6 +68,30 @@ CHECK_KEYS = (
     "codes",
 )
 REAL_SERVER_KEYS = ("host", "address", "name", "port", "weight")
+PORT_KEYS = ("protocol", "port")
+SORRY_SERVER_KEYS = ("address", "port")
+VRRP_VERSIONS = ("2", "3")
+
+# The fixed defaults of each level; keys not listed have none or one derived
+# from other values (sync_daemon.interface, vip_netmask, port, delay_before_retry,
+# ...). roles/director/meta/argument_specs.yml states the same (a unit test checks).
+VRRP_DEFAULTS = {"virtual_router_id": 51, "advert_int": 1, "version": 2, "interface": "eth0", "unicast": False}
+SYNC_DEFAULTS = {"enabled": False, "id": 0}
+TIMEOUT_DEFAULTS = dict.fromkeys(TIMEOUT_KEYS, 0)
+SERVICE_DEFAULTS = {"protocol": "tcp", "scheduler": "wlc", "forwarding": "route", "persistent": 0, "one_packet": False}
+PORT_DEFAULTS = {"protocol": "tcp"}
+# type applies to a check that is given; no check at all is type none.
+CHECK_DEFAULTS = {
+    "type": "tcp",
+    "path": "/",
+    "expect_status": 200,
+    "timeout": 3,
+    "interval": 6,
+    "retry": 1,
+    "transport": "udp",
+    "codes": [],
+}
+REAL_SERVER_DEFAULTS = {"weight": 1}
 
 
 def _mapping(value, what):
@@ -143,8 +167,8 @@ def _prefix(value, what):
 def _vrrp(data, what):
     data = _mapping(data, what)
     _unknown(data, VRRP_KEYS, what)
-    version = check_choice(str(data.get("version", 2)), what + ".version", ("2", "3"))
-    advert = _number(data.get("advert_int", 1), what + ".advert_int", 0.01, 255)
+    version = check_choice(str(data.get("version", VRRP_DEFAULTS["version"])), what + ".version", VRRP_VERSIONS)
+    advert = _number(data.get("advert_int", VRRP_DEFAULTS["advert_int"]), what + ".advert_int", 0.01, 255)
     if version == "2" and not isinstance(advert, int):
         raise LvsError(
             "%s.advert_int must be a whole number of seconds with VRRP version 2 (use version: 3 for %s)"
@@ -152,11 +176,13 @@ def _vrrp(data, what):
             key=what + ".advert_int",
         )
     return {
-        "virtual_router_id": check_range(data.get("virtual_router_id", 51), what + ".virtual_router_id", 1, 255),
+        "virtual_router_id": check_range(
+            data.get("virtual_router_id", VRRP_DEFAULTS["virtual_router_id"]), what + ".virtual_router_id", 1, 255
+        ),
         "advert_int": advert,
         "version": int(version),
-        "interface": _text(data.get("interface", "eth0"), what + ".interface", IFACE_RE),
-        "unicast": _bool(data.get("unicast", False), what + ".unicast"),
+        "interface": _text(data.get("interface", VRRP_DEFAULTS["interface"]), what + ".interface", IFACE_RE),
+        "unicast": _bool(data.get("unicast", VRRP_DEFAULTS["unicast"]), what + ".unicast"),
     }
 
 
@@ -164,9 +190,9 @@ def _sync(data, vrrp, what):
     data = _mapping(data, what)
     _unknown(data, SYNC_KEYS, what)
     return {
-        "enabled": _bool(data.get("enabled", False), what + ".enabled"),
+        "enabled": _bool(data.get("enabled", SYNC_DEFAULTS["enabled"]), what + ".enabled"),
         "interface": _text(data.get("interface", vrrp["interface"]), what + ".interface", IFACE_RE),
-        "id": check_range(data.get("id", 0), what + ".id", 0, 255),
+        "id": check_range(data.get("id", SYNC_DEFAULTS["id"]), what + ".id", 0, 255),
         # Largest sync message; None leaves the kernel's (from the MTU). A partly
         # filled message waits up to 2-3 s for more connections before it is sent.
         "maxlen": None if data.get("maxlen") is None else check_range(data["maxlen"], what + ".maxlen", 1, 65507),
@@ -176,33 +202,34 @@ def _sync(data, vrrp, what):
 def _timeouts(data, what):
     data = _mapping(data, what)
     _unknown(data, TIMEOUT_KEYS, what)
-    return {key: check_range(data.get(key, 0), "%s.%s" % (what, key), 0, 2**31 - 1) for key in TIMEOUT_KEYS}
+    return {
+        key: check_range(data.get(key, TIMEOUT_DEFAULTS[key]), "%s.%s" % (what, key), 0, 2**31 - 1)
+        for key in TIMEOUT_KEYS
+    }
 
 
 def _check(data, service, what):
     data = _mapping(data, what)
     _unknown(data, CHECK_KEYS, what)
-    default_type = "none"
-    if data:
-        default_type = "tcp"
+    default_type = CHECK_DEFAULTS["type"] if data else "none"
     kind = check_choice(data.get("type", default_type), what + ".type", CHECK_TYPES)
-    timeout = _number(data.get("timeout", 3), what + ".timeout", 0.1, 3600)
-    interval = _number(data.get("interval", 6), what + ".interval", 1, 86400)
+    timeout = _number(data.get("timeout", CHECK_DEFAULTS["timeout"]), what + ".timeout", 0.1, 3600)
+    interval = _number(data.get("interval", CHECK_DEFAULTS["interval"]), what + ".interval", 1, 86400)
     check = {
         "type": kind,
         "timeout": timeout,
         "interval": interval,
-        "retry": check_range(data.get("retry", 1), what + ".retry", 0, 100),
+        "retry": check_range(data.get("retry", CHECK_DEFAULTS["retry"]), what + ".retry", 0, 100),
         "delay_before_retry": _number(data.get("delay_before_retry", interval), what + ".delay_before_retry", 0, 86400),
         "port": None,
     }
     if data.get("port") is not None:
         check["port"] = check_port(data["port"], what + ".port")
     if kind == "http":
-        path = str(data.get("path", "/"))
+        path = str(data.get("path", CHECK_DEFAULTS["path"]))
         if not path.startswith("/") or any(c.isspace() or c == '"' for c in path):
             raise LvsError("%s.path must be an absolute URL path without spaces, got %r" % (what, path), key=what)
-        statuses = data.get("expect_status", 200)
+        statuses = data.get("expect_status", CHECK_DEFAULTS["expect_status"])
         if not isinstance(statuses, (list, tuple)):
             statuses = [statuses]
         check["path"] = path
@@ -210,8 +237,10 @@ def _check(data, service, what):
         if not check["expect_status"]:
             raise LvsError("%s.expect_status must not be empty" % what, key=what + ".expect_status")
     if kind == "sip":
-        check["transport"] = check_choice(data.get("transport", "udp"), what + ".transport", SIP_TRANSPORTS)
-        codes = data.get("codes") or []
+        check["transport"] = check_choice(
+            data.get("transport", CHECK_DEFAULTS["transport"]), what + ".transport", SIP_TRANSPORTS
+        )
+        codes = data.get("codes") or CHECK_DEFAULTS["codes"]
         check["codes"] = [check_range(c, what + ".codes", 100, 699) for c in _list(codes, what + ".codes", True)]
         if check["port"] is None:
             check["port"] = 5060 if service["fwmark"] else service["port"]
@@ -265,7 +294,7 @@ def _real_servers(data, service, address_of, what):
                 "host": host,
                 "address": address,
                 "port": port,
-                "weight": check_weight(item.get("weight", 1), where + ".weight"),
+                "weight": check_weight(item.get("weight", REAL_SERVER_DEFAULTS["weight"]), where + ".weight"),
             }
         )
     for dup in find_duplicates([(s["address"] or s["host"], s["port"]) for s in servers]):
@@ -303,10 +332,10 @@ def _service(data, index, address_of, what):
         for pindex, item in enumerate(_list(data.get("ports"), where + ".ports")):
             pwhere = "%s.ports[%d]" % (where, pindex)
             item = _mapping(item, pwhere)
-            _unknown(item, ("protocol", "port"), pwhere)
+            _unknown(item, PORT_KEYS, pwhere)
             ports.append(
                 {
-                    "protocol": check_protocol(item.get("protocol", "tcp"), pwhere + ".protocol"),
+                    "protocol": check_protocol(item.get("protocol", PORT_DEFAULTS["protocol"]), pwhere + ".protocol"),
                     "port": check_port(item.get("port"), pwhere + ".port"),
                 }
             )
@@ -316,12 +345,16 @@ def _service(data, index, address_of, what):
     else:
         if data.get("ports"):
             raise LvsError("%s.ports needs fwmark (one mark for many ports)" % where, key=where + ".ports")
-        service["protocol"] = check_protocol(data.get("protocol", "tcp"), where + ".protocol")
+        service["protocol"] = check_protocol(data.get("protocol", SERVICE_DEFAULTS["protocol"]), where + ".protocol")
         service["port"] = check_port(data.get("port"), where + ".port")
         service["ports"] = [{"protocol": service["protocol"], "port": service["port"]}]
-    service["scheduler"] = check_scheduler(data.get("scheduler", "wlc"), where + ".scheduler")
-    service["forwarding"] = check_choice(data.get("forwarding", "route"), where + ".forwarding", FORWARDING)
-    service["persistent"] = check_range(data.get("persistent", 0), where + ".persistent", 0, 2**31 - 1)
+    service["scheduler"] = check_scheduler(data.get("scheduler", SERVICE_DEFAULTS["scheduler"]), where + ".scheduler")
+    service["forwarding"] = check_choice(
+        data.get("forwarding", SERVICE_DEFAULTS["forwarding"]), where + ".forwarding", FORWARDING
+    )
+    service["persistent"] = check_range(
+        data.get("persistent", SERVICE_DEFAULTS["persistent"]), where + ".persistent", 0, 2**31 - 1
+    )
     service["persistence_granularity"] = None
     if data.get("persistence_granularity") is not None:
         service["persistence_granularity"] = _prefix(
@@ -338,7 +371,7 @@ def _service(data, index, address_of, what):
                 % where,
                 key=where + ".persistence_engine",
             )
-    service["one_packet"] = _bool(data.get("one_packet", False), where + ".one_packet")
+    service["one_packet"] = _bool(data.get("one_packet", SERVICE_DEFAULTS["one_packet"]), where + ".one_packet")
     if service["one_packet"] and not any(p["protocol"] == "udp" for p in service["ports"]):
         raise LvsError("%s.one_packet applies only to UDP services" % where, key=where + ".one_packet")
     service["quorum"] = None
@@ -347,7 +380,7 @@ def _service(data, index, address_of, what):
     service["sorry_server"] = None
     if data.get("sorry_server") is not None:
         sorry = _mapping(data["sorry_server"], where + ".sorry_server")
-        _unknown(sorry, ("address", "port"), where + ".sorry_server")
+        _unknown(sorry, SORRY_SERVER_KEYS, where + ".sorry_server")
         sorry_port = None
         if not service["fwmark"]:
             sorry_port = check_port(sorry.get("port", service["port"]), where + ".sorry_server.port")

@@ -10,7 +10,7 @@ import subprocess
 import pytest
 from ansible_collections.sipvs.lvs.plugins.module_utils import _lvs_cf
 
-REPO = pathlib.Path(__file__).resolve().parents[4]
+REPO = pathlib.Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "unit" / "fixtures" / "lvs_cf"
 ANSIBLE = REPO / ".venv" / "bin" / "ansible"
 
