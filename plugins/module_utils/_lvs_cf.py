@@ -24,6 +24,7 @@ Public API::
     plan(text, path, state, ...)          # Plan(text, config, serial_no, changed): what the module does
     GLOBAL_KEYS, VIRTUAL_KEYS, SERVER_KEYS  # key -> (kind, argument), in Piranha's order
     canonical(kind, arg, value, key)      # check one value, return its data form
+    check_file(st_mode, st_size)          # LvsError unless lstat() shows a regular file within MAX_FILE_SIZE
 
 The ``config`` data shape (returned by to_config, accepted by apply_config)::
 
@@ -45,11 +46,24 @@ in input is ignored: plan() bumps it on every change. Failover blocks are kept
 as they are; their options are plain strings. In apply_config() a virtual
 without ``servers`` ends up with none, and ``failovers`` left out means the
 file's failover blocks stay untouched.
+
+What Piranha cannot load is refused (LvsError with path and line when it comes
+from the file, with the key when it comes from the arguments): a UTF-8 byte
+order mark, a CR not followed by LF, control characters in values and names
+(tab is fine; CR and LF only in send and expect; comments may hold anything
+Piranha skips), IPv6 addresses, a server on its virtual's own address, two
+servers of one virtual on the same address and port, values longer than
+MAX_VALUE characters and numbers of more than _MAX_DIGITS digits (refused
+before int() sees them). ``serial_no`` wraps from 2**31 - 1 to 1. check_file()
+decides from an lstat() result whether the module may open a file at all
+(regular files of at most MAX_FILE_SIZE bytes).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import re
+import stat
 from collections import namedtuple
 
 from ansible_collections.sipvs.lvs.plugins.module_utils._model import (
@@ -57,7 +71,6 @@ from ansible_collections.sipvs.lvs.plugins.module_utils._model import (
     LvsError,
     check_choice,
     check_fwmark,
-    check_ip,
     check_netmask,
     check_port,
     check_range,
@@ -69,6 +82,17 @@ from ansible_collections.sipvs.lvs.plugins.module_utils._model import (
 _WS = " \t\r\f\v"
 _INT_MAX = 2**31 - 1
 MAX_TEXT = 255
+# Longest value or block name accepted; Piranha's own files stay far below it.
+MAX_VALUE = 4096
+# Largest file the module reads: a real lvs.cf is a few KiB, this keeps a stray log or image out.
+MAX_FILE_SIZE = 16 * 1024 * 1024
+# A digit string longer than this is refused before int() sees it: int() is slow on huge strings and
+# raises ValueError past 4300 digits. 2**32 - 1, the largest number lvs.cf holds, has 10.
+_MAX_DIGITS = 20
+# Addresses, netmasks, host names and choice values are at most a DNS name long.
+_MAX_WORD = 253
+# How much of a bad value an error message quotes.
+_SHOWN = 60
 
 # key -> (kind, argument). Order = the order Piranha's GUI writes them, used for new lines.
 GLOBAL_KEYS = {
@@ -142,13 +166,19 @@ _OPEN_RE = re.compile(
 )
 _CLOSE_RE = re.compile(r"[ \t\r\f\v]*\}[ \t\r\f\v]*(#.*)?")
 _IDENT_RE = re.compile(_IDENT)
-_NAME_RE = re.compile(r"[^ \t\r\f\v\n{}#=\"']+")
+_NAME_RE = re.compile(r"[^\x00-\x20\x7f{}#=\"']+")
+# A CR that does not end a line: Piranha reads lines with fgets(), so a file with CR line ends is one line.
+_BARE_CR_RE = re.compile(r"\r(?!\n)")
+# send/expect hold CR, LF and tab as data (escaped in the file); other control characters are refused.
+_TEXT_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _INT_RE = re.compile(r"-?[0-9]+")
 _SERVICE_RE = re.compile(r"[A-Za-z][A-Za-z0-9_.+-]*")
 _DEV_ALIAS_RE = re.compile(r"[A-Za-z0-9_.-]{1,15}:[A-Za-z0-9_]+")
 _HOST_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _HOST_RE = re.compile(r"%s(?:\.%s)*" % (_HOST_LABEL, _HOST_LABEL))
-_QUOTED_RES = {quote: re.compile(r"%s(?:[^%s\\]|\\.)*%s" % (quote, quote, quote), re.DOTALL) for quote in "'\""}
+# The inside of a quoted value, without the closing quote: with nothing after it to fail, the
+# match never backtracks (an unterminated quote on a 16 MiB line would otherwise take seconds).
+_QUOTED_BODY_RES = {quote: re.compile(r"[^%s\\]*(?:\\.[^%s\\]*)*" % (quote, quote), re.DOTALL) for quote in "'\""}
 _UNESCAPES = {"n": "\n", "r": "\r", "\\": "\\", "'": "'", '"': '"'}
 _UNESCAPE_RE = re.compile(r"\\(.)", re.DOTALL)
 
@@ -255,6 +285,20 @@ def _error(message, key=None, doc=None, line=None):
     return LvsError(message, path=doc.path if doc else None, line=line.lineno if line else None, key=key)
 
 
+def _shown(value):
+    """repr() of a value for an error message, cut to _SHOWN characters: a message names a value, it does
+    not repeat 4 KiB of it (repr() itself fails on an int of more than 4300 digits)."""
+    if isinstance(value, int) and value.bit_length() > 64:
+        return "a %d-bit integer" % value.bit_length()
+    try:
+        text = repr(value)
+    except ValueError:
+        return "a value too large to show"
+    if len(text) <= _SHOWN:
+        return text
+    return "%s... (%d characters)" % (text[:_SHOWN], len(value) if isinstance(value, str) else len(text))
+
+
 def unescape(text):
     """``\\n \\r \\\\ \\' \\"`` to the characters they stand for; other backslashes stay."""
     return _UNESCAPE_RE.sub(lambda m: _UNESCAPES.get(m.group(1), m.group(0)), text)
@@ -271,13 +315,17 @@ def _scan_quoted(body, start):
 
     Inside quotes a backslash takes the next character with it, so ``\\"`` does not end the string.
     """
-    match = _QUOTED_RES[body[start]].match(body, start)
-    return match.end() if match else -1
+    quote = body[start]
+    end = _QUOTED_BODY_RES[quote].match(body, start + 1).end()
+    return end + 1 if body[end : end + 1] == quote else -1
+
+
+_NUMERIC_KINDS = ("int", "bool", "fwmark", "weight", "port")
 
 
 def _from_file(kind, raw):
-    """The data value of a value read from a file; bad values are left for validate()."""
-    if kind in ("int", "bool", "fwmark", "weight", "port") and _INT_RE.fullmatch(raw):
+    """The data value of a value read from a file; bad values (too many digits too) are left for validate()."""
+    if kind in _NUMERIC_KINDS and len(raw) <= _MAX_DIGITS and _INT_RE.fullmatch(raw):
         return int(raw)
     if kind == "ipdev":
         return " ".join(raw.split())
@@ -286,17 +334,54 @@ def _from_file(kind, raw):
     return raw.strip(_WS)  # also inside quotes, as canonical() does
 
 
+def _integer(value, what):
+    """``value`` (an int or a decimal string) as an int; a string is measured before int() sees it."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise LvsError("%s must be an integer, got %s" % (what, _shown(value)), key=what)
+    if isinstance(value, int):
+        if value.bit_length() > 64:
+            raise LvsError("%s is out of range, got %s" % (what, _shown(value)), key=what)
+        return value
+    text = value.strip()
+    if len(text) > _MAX_DIGITS and _INT_RE.fullmatch(text):
+        raise LvsError("%s must be a number of at most %d digits, got %d" % (what, _MAX_DIGITS, len(text)), key=what)
+    if not _INT_RE.fullmatch(text):
+        raise LvsError("%s must be an integer, got %s" % (what, _shown(value)), key=what)
+    return int(text)
+
+
 def _text_of(value, what, strip=True):
+    """A str (or int) value as text of at most MAX_VALUE characters."""
     if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise LvsError("%s must be a string, got %r" % (what, value), key=what)
-    text = str(value)
+        raise LvsError("%s must be a string, got %s" % (what, _shown(value)), key=what)
+    text = str(_integer(value, what)) if isinstance(value, int) else value
+    if len(text) > MAX_VALUE:
+        raise LvsError("%s must be at most %d characters, got %d" % (what, MAX_VALUE, len(text)), key=what)
     return text.strip(_WS) if strip else text
 
 
 def _single_line(value, what):
     text = _text_of(value, what)
     if not text.replace("\t", " ").isprintable():
-        raise LvsError("%s must be one line of printable characters, got %r" % (what, value), key=what)
+        raise LvsError("%s must be one line of printable characters, got %s" % (what, _shown(value)), key=what)
+    return text
+
+
+def _word(value, what):
+    """A one-line value that names something (address, netmask, host, choice): at most _MAX_WORD characters."""
+    text = _single_line(value, what)
+    if len(text) > _MAX_WORD:
+        raise LvsError("%s must be at most %d characters, got %d" % (what, _MAX_WORD, len(text)), key=what)
+    return text
+
+
+def _check_ipv4(text, what):
+    """Piranha (inet_aton, struct in_addr) knows IPv4 only; an IPv6 address is refused, not written."""
+    try:
+        ipaddress.IPv4Address(text)
+    except ValueError:
+        family = " (IPv4: Piranha has no IPv6)" if ":" in text else ""
+        raise LvsError("%s must be an IP address%s, got %s" % (what, family, _shown(text)), key=what) from None
     return text
 
 
@@ -305,75 +390,90 @@ def canonical(kind, arg, value, what):
     if kind == "bool":
         if value in (0, 1, "0", "1") and not isinstance(value, float):
             return int(value)
-        raise LvsError("%s must be 0 or 1, got %r" % (what, value), key=what)
-    if kind in ("int", "fwmark", "weight"):
-        if isinstance(value, bool) or not isinstance(value, (int, str)):
-            raise LvsError("%s must be an integer, got %r" % (what, value), key=what)
-        if isinstance(value, str) and not _INT_RE.fullmatch(value.strip()):
-            raise LvsError("%s must be an integer, got %r" % (what, value), key=what)
-        if kind == "fwmark":
-            return check_fwmark(value, what)
-        if kind == "weight":
-            return check_weight(value, what)
-        return check_range(value, what, arg[0], arg[1])
+        raise LvsError("%s must be 0 or 1, got %s" % (what, _shown(value)), key=what)
+    if kind == "fwmark":
+        return check_fwmark(_integer(value, what), what)
+    if kind == "weight":
+        return check_weight(_integer(value, what), what)
+    if kind == "int":
+        return check_range(_integer(value, what), what, arg[0], arg[1])
     if kind == "port":
         if isinstance(value, bool) or not isinstance(value, (int, str)):
-            raise LvsError("%s must be a port number or a service name, got %r" % (what, value), key=what)
-        text = str(value).strip()
-        if _INT_RE.fullmatch(text):
-            return check_port(text, what)
-        if _SERVICE_RE.fullmatch(text):
+            raise LvsError("%s must be a port number or a service name, got %s" % (what, _shown(value)), key=what)
+        text = value.strip() if isinstance(value, str) else None
+        if text is None or _INT_RE.fullmatch(text):
+            return check_port(_integer(value, what), what)
+        if len(text) <= _MAX_WORD and _SERVICE_RE.fullmatch(text):
             return text
-        raise LvsError("%s must be a port number (1-65535) or a service name, got %r" % (what, value), key=what)
+        message = "%s must be a port number (1-65535) or a service name, got %s" % (what, _shown(value))
+        raise LvsError(message, key=what)
     if kind == "text":
         text = _text_of(value, what, strip=False)
         if len(text) > MAX_TEXT:
             raise LvsError("%s must be at most %d characters, got %d" % (what, MAX_TEXT, len(text)), key=what)
+        if _TEXT_CONTROL_RE.search(text):
+            message = "%s must not hold control characters other than tab, CR and LF, got %s"
+            raise LvsError(message % (what, _shown(value)), key=what)
+        try:
+            text.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:
+            raise LvsError("%s cannot be written as UTF-8, got %s" % (what, _shown(value)), key=what) from None
         return text
-    text = _single_line(value, what)
+    if kind in ("str", "command"):
+        return _writable(_single_line(value, what), what, quoted=kind == "command")
+    text = _word(value, what)
     if kind == "choice":
         return check_choice(text, what, arg)
     if kind == "ip":
-        check_ip(text, what)
-        return text
+        return _check_ipv4(text, what)
     if kind == "host":
-        if len(text) > 253 or not _HOST_RE.fullmatch(text):
-            check_ip(text, what)
+        if not _HOST_RE.fullmatch(text):
+            _check_ipv4(text, what)
         return text
     if kind == "netmask":
         if check_netmask(text, what) != text:  # a prefix length or a host mask
-            raise LvsError("%s must be a dotted netmask such as 255.255.255.0, got %r" % (what, value), key=what)
+            message = "%s must be a dotted netmask such as 255.255.255.0, got %s"
+            raise LvsError(message % (what, _shown(value)), key=what)
         return text
-    if kind == "ipdev":
-        tokens = text.split()
-        if len(tokens) != 2 or not _DEV_ALIAS_RE.fullmatch(tokens[1]):
-            raise LvsError("%s must be 'IP dev:alias' (e.g. '172.16.11.210 eth0:1'), got %r" % (what, value), key=what)
-        check_ip(tokens[0], what)
-        return " ".join(tokens)
-    return _writable(text, what, quoted=kind == "command")  # "str", "command"
+    # "ipdev": "IP dev:alias"
+    tokens = text.split()
+    if len(tokens) != 2 or not _DEV_ALIAS_RE.fullmatch(tokens[1]):
+        message = "%s must be 'IP dev:alias' (e.g. '172.16.11.210 eth0:1'), got %s"
+        raise LvsError(message % (what, _shown(value)), key=what)
+    _check_ipv4(tokens[0], what)
+    return " ".join(tokens)
+
+
+def _key_name(key):
+    """``key`` for LvsError.key: a str cut to _SHOWN characters (str() of any other key could be huge)."""
+    return key[:_SHOWN] if isinstance(key, str) else _shown(key)
 
 
 def _check_name(name, what):
-    if not isinstance(name, str) or not _NAME_RE.fullmatch(name):
-        raise LvsError("%s must be one word without quotes, '{', '}', '#' or '=', got %r" % (what, name), key="name")
+    """A block name: one printable word of at most _MAX_WORD characters."""
+    if not isinstance(name, str) or not _NAME_RE.fullmatch(name) or not name.isprintable():
+        message = "%s must be one word of printable characters without quotes, '{', '}', '#' or '=', got %s"
+        raise LvsError(message % (what, _shown(name)), key="name")
+    if len(name) > _MAX_WORD:
+        raise LvsError("%s must be at most %d characters, got %d" % (what, _MAX_WORD, len(name)), key="name")
     return name
 
 
 def _canonical_options(values, keys, where, allow_none=True):
     """Check a dict of options of a block; None (remove) stays None."""
     if not isinstance(values, dict):
-        raise LvsError("%s: options must be a dict, got %r" % (where, values))
+        raise LvsError("%s: options must be a dict, got %s" % (where, _shown(values)))
     out = {}
     for key, value in values.items():
         if keys is None:  # failover: any key, string values
-            if not isinstance(key, str) or not _IDENT_RE.fullmatch(key):
-                raise LvsError("%s: %r is not a valid key name" % (where, key), key=str(key))
+            if not isinstance(key, str) or not _IDENT_RE.fullmatch(key) or len(key) > _MAX_WORD:
+                raise LvsError("%s: %s is not a valid key name" % (where, _shown(key)), key=_key_name(key))
             out[key] = None if value is None else _writable(_single_line(value, key), key)
             continue
         if key not in keys:
             raise LvsError(
-                "%s: unknown key %r (known: %s)" % (where, key, ", ".join(sorted(keys))),
-                key=str(key),
+                "%s: unknown key %s (known: %s)" % (where, _shown(key), ", ".join(sorted(keys))),
+                key=_key_name(key),
             )
         if value is None:
             if not allow_none:
@@ -404,10 +504,11 @@ def _lex(body, lineno, doc):
         if pos < len(body) and body[pos] in "\"'":
             end = _scan_quoted(body, pos)
             if end < 0:
-                raise LvsError("unterminated quote in the value of %r" % key, doc.path, lineno, key)
+                raise LvsError("unterminated quote in the value of %s" % _shown(key), doc.path, lineno, _key_name(key))
             rest = body[end:].lstrip(_WS)
             if rest and not rest.startswith("#"):
-                raise LvsError("unexpected text %r after the quoted value of %r" % (rest, key), doc.path, lineno, key)
+                message = "unexpected text %s after the quoted value of %s" % (_shown(rest), _shown(key))
+                raise LvsError(message, doc.path, lineno, _key_name(key))
             return _Line(body, lineno, "key", ilen, key, body[pos + 1 : end - 1], body[pos], pos, end)
         hash_at = body.find("#", pos)
         code = body[pos:] if hash_at < 0 else body[pos:hash_at]
@@ -415,25 +516,46 @@ def _lex(body, lineno, doc):
         return _Line(body, lineno, "key", ilen, key, value, "", pos, pos + len(value))
     match = _OPEN_RE.fullmatch(body)
     if match:
-        return _Line(body, lineno, "open", ilen, match.group(1), match.group(2))
+        try:
+            name = _check_name(match.group(2), "%s name" % match.group(1))
+        except LvsError as exc:
+            raise LvsError(exc.message, doc.path, lineno, match.group(1)) from None
+        return _Line(body, lineno, "open", ilen, match.group(1), name)
     if _CLOSE_RE.fullmatch(body):
         return _Line(body, lineno, "close", ilen)
     text = text.rstrip(_WS)
-    word = text.split()[0] if text.split() else text
-    word = word.split("=")[0] or word
+    word = text.split(None, 1)[0] if text.split(None, 1) else text
+    word = (word.split("=")[0] or word)[:_SHOWN]
     if word in BLOCK_KINDS:
-        message = "expected '%s NAME {' (one-word name, '{' on the same line), got %r" % (word, text)
+        message = "expected '%s NAME {' (one-word name, '{' on the same line), got %s" % (word, _shown(text))
     elif _IDENT_RE.fullmatch(word):
-        message = "expected '%s = value', got %r" % (word, text)
+        message = "expected '%s = value', got %s" % (word, _shown(text))
     else:
-        message = "expected 'key = value', 'virtual NAME {', 'server NAME {', 'failover NAME {' or '}', got %r" % text
+        message = "expected 'key = value', 'virtual NAME {', 'server NAME {', 'failover NAME {' or '}', got %s"
+        message %= _shown(text)
     raise LvsError(message, doc.path, lineno, word)
+
+
+def _check_line_ends(text, path):
+    """Refuse, naming the line, what would otherwise end in an error quoting the whole file: a byte
+    order mark (Piranha does not skip it) and a CR that does not end a line (CR line ends).
+
+    Control characters need no check here: in a value, name or key they fail its own check, with its line.
+    """
+    if text.startswith("\ufeff"):
+        raise LvsError("the file starts with a UTF-8 byte order mark, which Piranha does not skip", path, 1)
+    match = _BARE_CR_RE.search(text)
+    if match:
+        lineno = text.count("\n", 0, match.start()) + 1
+        message = "carriage return not followed by a line feed: lines must end in LF or CR LF, not CR alone"
+        raise LvsError(message, path, lineno)
 
 
 def parse(text, path=None):
     """Parse lvs.cf text into a Document; LvsError names the line and key of a syntax error."""
     if not isinstance(text, str):
         raise LvsError("lvs.cf content must be text", path)
+    _check_line_ends(text, path)
     doc = Document(path)
     stack = [doc.root]
     seen_style = {}
@@ -457,7 +579,8 @@ def parse(text, path=None):
             if keys is not None and line.key not in keys:
                 where = "" if block.kind is None else " in %s" % block.label()
                 what = "global key" if block.kind is None else "key"
-                raise LvsError("unknown %s %r%s" % (what, line.key, where), doc.path, lineno, line.key)
+                message = "unknown %s %s%s" % (what, _shown(line.key), where)
+                raise LvsError(message, doc.path, lineno, _key_name(line.key))
             kind = keys[line.key][0] if keys is not None else "str"
             line.value = _from_file(kind, line.value)
             block.items.append(line)
@@ -553,7 +676,7 @@ def _writable(text, what, quoted=False):
     if (quoted or _needs_quotes(text)) and _quoted(text) is None:
         raise LvsError(
             "%s cannot be written to lvs.cf so that it reads back the same (it needs quotes but mixes both"
-            " quote characters or ends in a backslash), got %r" % (what, text),
+            " quote characters or ends in a backslash), got %s" % (what, _shown(text)),
             key=what,
         )
     return text
@@ -713,11 +836,13 @@ def _remove_items(parent, items):
 
 def _canonical_servers(servers, where):
     if not isinstance(servers, list):
-        raise LvsError("%s: servers must be a list, got %r" % (where, servers), key="servers")
+        raise LvsError("%s: servers must be a list, got %s" % (where, _shown(servers)), key="servers")
     out = []
     for server in servers:
         if not isinstance(server, dict) or "name" not in server:
-            raise LvsError("%s: every server must be a dict with a name, got %r" % (where, server), key="servers")
+            raise LvsError(
+                "%s: every server must be a dict with a name, got %s" % (where, _shown(server)), key="servers"
+            )
         name = _check_name(server["name"], "server name")
         options = {key: value for key, value in server.items() if key != "name"}
         options = _canonical_options(options, SERVER_KEYS, "%s, server %s" % (where, name))
@@ -730,9 +855,8 @@ def _canonical_servers(servers, where):
 
 def _set_block_options(doc, block, options, keys, exact, keep=()):
     if exact:
-        for key in [line.key for line in block.key_lines()]:
-            if key not in options and key not in keep:
-                set_key(doc, block, key, None)
+        # One pass: removing key by key would rescan the block once per line.
+        _remove_items(block, [line for line in block.key_lines() if line.key not in options and line.key not in keep])
     for key in _ordered(keys)(options):
         set_key(doc, block, key, options[key])
 
@@ -789,8 +913,10 @@ def remove_virtual(doc, name):
 
 def _canonical_config(config):
     if not isinstance(config, dict):
-        raise LvsError("config must be a dict with globals, virtuals and failovers, got %r" % (config,), key="config")
-    unknown = sorted(set(config) - {"globals", "virtuals", "failovers"})
+        raise LvsError(
+            "config must be a dict with globals, virtuals and failovers, got %s" % _shown(config), key="config"
+        )
+    unknown = sorted(_key_name(key) for key in set(config) - {"globals", "virtuals", "failovers"})
     if unknown:
         raise LvsError(
             "config: unknown keys %s (known: failovers, globals, virtuals)" % ", ".join(unknown), key="config"
@@ -806,17 +932,19 @@ def _canonical_config(config):
         if entries is None:
             continue
         if not isinstance(entries, list):
-            raise LvsError("config: %s must be a list, got %r" % (section, entries), key=section)
+            raise LvsError("config: %s must be a list, got %s" % (section, _shown(entries)), key=section)
         kind = section[:-1]
         done = []
         for entry in entries:
             if not isinstance(entry, dict) or "name" not in entry:
-                raise LvsError("config: every %s entry must be a dict with a name, got %r" % (kind, entry), key=section)
+                message = "config: every %s entry must be a dict with a name, got %s" % (kind, _shown(entry))
+                raise LvsError(message, key=section)
             extra = sorted(
-                str(key) for key in set(entry) - ({"name", "options", "servers"} if keys else {"name", "options"})
+                _key_name(key) for key in set(entry) - ({"name", "options", "servers"} if keys else {"name", "options"})
             )
             if extra:
-                raise LvsError("config: %s %r: unknown keys %s" % (kind, entry["name"], ", ".join(extra)), key=section)
+                message = "config: %s %s: unknown keys %s" % (kind, _shown(entry["name"]), ", ".join(extra))
+                raise LvsError(message, key=section)
             name = _check_name(entry["name"], "%s name" % kind)
             where = "%s %s" % (kind, name)
             options = entry.get("options")
@@ -868,9 +996,8 @@ def apply_config(doc, config):
 # validation and data
 
 
-def _check_block(doc, block, keys, cache):
+def _check_block(doc, block, keys, cache, where):
     """Check the values of one block; ``cache`` remembers values already found good."""
-    where = block.label()
     values = {}
     for key, line in block.effective().items():
         if keys is None:  # failover: any key, one printable line
@@ -887,23 +1014,53 @@ def _check_block(doc, block, keys, cache):
         try:
             values[key] = cache[memo] = canonical(kind, arg, line.value, key)
         except LvsError as exc:
-            prefix = "" if block.kind is None else "%s: " % where
+            prefix = "%s: " % where if where else ""
             raise _error(prefix + exc.message, key, doc, line) from None
     return values
+
+
+def _check_unique_names(doc, blocks, prefix=""):
+    """Refuse the first block whose name an earlier sibling of its kind already has."""
+    seen = set()
+    for block in blocks:
+        if block.name in seen:
+            message = "%sduplicate %s name %s" % (prefix, block.kind, _shown(block.name))
+            raise _error(message, "name", doc, block.head)
+        seen.add(block.name)
+
+
+def _check_servers(doc, vblock, vvalues, cache):
+    """Each server's values, then what IPVS cannot hold: a real server on the virtual's own
+    address, two real servers on one address and port (a server's port defaults to the virtual's,
+    which defaults to 80; a service name and its number are not recognised as the same port)."""
+    servers = vblock.blocks("server")
+    _check_unique_names(doc, servers, "virtual %s: " % vblock.name)
+    vip = vvalues["address"].split(" ")[0] if "address" in vvalues else None
+    taken = {}
+    for sblock in servers:
+        where = "virtual %s, server %s" % (vblock.name, sblock.name)
+        values = _check_block(doc, sblock, SERVER_KEYS, cache, where)
+        if "address" not in values:
+            continue
+        address, line = values["address"], sblock.effective()["address"]
+        if address == vip:
+            raise _error("%s: address %s is the virtual's own address" % (where, address), "address", doc, line)
+        port = values.get("port", vvalues.get("port", 80))
+        other = taken.setdefault((address, port), sblock.name)
+        if other != sblock.name:
+            message = "%s: address %s port %s is taken by server %s already" % (where, address, port, other)
+            raise _error(message, "address", doc, line)
 
 
 def validate(doc):
     """Raise LvsError for the first invalid value or conflict; the line is given when it is in the file."""
     cache = {}
-    _check_block(doc, doc.root, GLOBAL_KEYS, cache)
+    _check_block(doc, doc.root, GLOBAL_KEYS, cache, "")
     for kind in ("virtual", "failover"):
-        blocks = doc.root.blocks(kind)
-        for name in find_duplicates([block.name for block in blocks]):
-            second = [block for block in blocks if block.name == name][1]
-            raise _error("duplicate %s name %r" % (kind, name), "name", doc, second.head)
+        _check_unique_names(doc, doc.root.blocks(kind))
     marks = {}
     for vblock in doc.virtuals():
-        values = _check_block(doc, vblock, VIRTUAL_KEYS, cache)
+        values = _check_block(doc, vblock, VIRTUAL_KEYS, cache, vblock.label())
         lines = vblock.effective()
         if "fwmark" in values:
             mark = values["fwmark"]
@@ -922,18 +1079,9 @@ def validate(doc):
                 doc,
                 lines["pmask"],
             )
-        servers = vblock.blocks("server")
-        for name in find_duplicates([block.name for block in servers]):
-            second = [block for block in servers if block.name == name][1]
-            raise _error("virtual %s: duplicate server name %r" % (vblock.name, name), "name", doc, second.head)
-        for sblock in servers:
-            try:
-                _check_block(doc, sblock, SERVER_KEYS, cache)
-            except LvsError as exc:
-                exc.message = "virtual %s, %s" % (vblock.name, exc.message)
-                raise
+        _check_servers(doc, vblock, values, cache)
     for fblock in doc.failovers():
-        _check_block(doc, fblock, None, cache)
+        _check_block(doc, fblock, None, cache, fblock.label())
 
 
 def to_config(doc):
@@ -950,19 +1098,58 @@ def to_config(doc):
     return {"globals": doc.root.values(), "virtuals": virtuals, "failovers": failovers}
 
 
+_FILE_TYPES = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISLNK, "a symbolic link"),
+)
+
+
+def check_file(mode, size):
+    """Refuse, from what lstat() says, a file the module must not open: anything but a regular file
+    (opening a FIFO waits for a writer, a device never ends, and the write would put a regular file
+    in its place) and a file over MAX_FILE_SIZE bytes (it would be read whole)."""
+    if not stat.S_ISREG(mode):
+        kind = next((name for is_type, name in _FILE_TYPES if is_type(mode)), "of an unknown type")
+        raise LvsError("it is %s, not a regular file" % kind, key="path")
+    if size > MAX_FILE_SIZE:
+        message = "it is %d bytes, over the %d bytes (16 MiB) this module reads" % (size, MAX_FILE_SIZE)
+        raise LvsError(message, key="path")
+
+
 def serial_no(doc):
     return doc.root.values().get("serial_no")
+
+
+def next_serial_no(current):
+    """serial_no after a change: one more, 1 for a file without one, and 1 again after 2**31 - 1
+    (Piranha reads it as a C int; the file must stay one this module reads back)."""
+    if current is None or current >= _INT_MAX:
+        return 1
+    return current + 1
+
+
+def _check_reads_back(text, path, config):
+    """Parse and validate the text about to be written: the module never writes a file it would refuse."""
+    doc = parse(text, path)
+    validate(doc)
+    if to_config(doc) != config:
+        raise LvsError("the new text does not read back as the configuration it was made from (a bug)", path)
 
 
 def plan(text, path=None, state="present", globals_=None, virtual=None, options=None, servers=None, config=None):
     """Work out what the module does to a file holding ``text``; returns Plan(text, config, serial_no, changed).
 
     ``state`` is present, absent (removes ``virtual``) or read. The result is
-    validated; when the text changes, serial_no is incremented (set to 1 if absent).
+    validated; when the text changes, serial_no is incremented (see next_serial_no()) and the new
+    text is parsed and validated once more, so what is returned can be written and read back.
     """
     doc = parse(text, path)
     if state not in ("present", "absent", "read"):
-        raise LvsError("state must be present, absent or read, got %r" % (state,), path, key="state")
+        raise LvsError("state must be present, absent or read, got %s" % _shown(state), path, key="state")
     if config is not None and (globals_ is not None or virtual is not None):
         raise LvsError("config is mutually exclusive with globals and virtual", path, key="config")
     if (options is not None or servers is not None) and virtual is None:
@@ -993,6 +1180,9 @@ def plan(text, path=None, state="present", globals_=None, virtual=None, options=
     after = render(doc)
     changed = after != text
     if changed:
-        set_key(doc, doc.root, "serial_no", (serial_no(doc) or 0) + 1, first=True)
+        set_key(doc, doc.root, "serial_no", next_serial_no(serial_no(doc)), first=True)
         after = render(doc)
-    return Plan(after, to_config(doc), serial_no(doc), changed)
+    config = to_config(doc)
+    if changed:
+        _check_reads_back(after, path, config)
+    return Plan(after, config, serial_no(doc), changed)

@@ -16,8 +16,17 @@ description:
     block they go into.
   - Repeated keys count as in Piranha, the last one wins. Unknown keys and syntax errors fail with the file,
     line and key, and the file is left alone.
-  - The whole resulting file is validated before anything is written. On any change C(serial_no) is incremented
-    (and added as V(1) when the file has none); without a change it is left alone.
+  - The whole resulting file is validated before anything is written, and the new text is read back and
+    validated once more, so the module never writes a file it would itself refuse. On any change C(serial_no)
+    is incremented (and added as V(1) when the file has none); at V(2147483647), the largest value Piranha
+    reads, it wraps to V(1). Without a change it is left alone.
+  - It refuses, with the file and line (or the option) in the message, what Piranha cannot load - an IPv6
+    address (Piranha is IPv4 only), control characters in a name or value (tab is fine, and CR LF only in
+    C(send) and C(expect)), a server on its virtual's own address, two servers of one virtual on the same
+    address and port (a server's port defaults to the virtual's, which defaults to V(80); a service name and
+    its number are not recognised as the same port), a C(port) that is neither a number nor a service name,
+    values longer than 4096 characters, numbers longer than 20 digits, a UTF-8 byte order mark and a CR that
+    does not end a line (a file with CR line ends).
   - Values in O(globals), O(options), O(servers) and O(config) are typed as in RV(config) -
     booleans are V(0) or V(1) (V(true) and V(false) are accepted), numbers are integers,
     C(port) is a number or a service name such as V(http), everything else is a string.
@@ -26,20 +35,18 @@ description:
 author:
   - sipvs.lvs contributors (@sipvs)
 extends_documentation_fragment:
+  - sipvs.lvs.attributes
   - ansible.builtin.action_common_attributes
   - ansible.builtin.files
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  platform:
-    platforms: posix
 options:
   path:
     description:
-      - The lvs.cf file.
+      - The lvs.cf file. It must be a regular file, or a symlink to one; directories, FIFOs, character and block
+        devices and sockets are refused from what C(lstat) says, without being opened.
+      - A file larger than 16 MiB is refused before it is read, and so is an empty O(path).
       - With O(state=present) a missing file is created.
+      - A symlink is resolved once; the file it points to is read, backed up, replaced and given the file
+        attributes, so a symlink swapped during the run cannot redirect the write.
     type: path
     default: /etc/sysconfig/ha/lvs.cf
   state:
@@ -92,7 +99,8 @@ options:
       - Mutually exclusive with O(globals), O(virtual), O(options) and O(servers).
     type: dict
 notes:
-  - The file is written to a temporary file and moved into place.
+  - The file is written to a temporary file in its own directory, flushed to disk with C(fsync), and moved into
+    place (an atomic rename).
   - Piranha itself must be restarted (C(service pulse restart)) to use the new file, and the backup director
     needs the same file.
 seealso:
@@ -214,11 +222,12 @@ backup_file:
   sample: /etc/sysconfig/ha/lvs.cf.12345.2026-11-24@17:00:00~
 """
 
+import contextlib
 import os
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.sipvs.lvs.plugins.module_utils._lvs_cf import plan
+from ansible_collections.sipvs.lvs.plugins.module_utils._lvs_cf import MAX_FILE_SIZE, check_file, plan
 from ansible_collections.sipvs.lvs.plugins.module_utils._model import LvsError
 
 ENCODING = "utf-8"
@@ -253,26 +262,89 @@ def build_module():
     )
 
 
-def read_file(module, path):
-    """The file's text, or None when it does not exist."""
+def _where(path, real):
+    """The file as messages name it: the path given, and what it resolves to when that differs."""
+    return path if real == path else "%s (%s)" % (path, real)
+
+
+def _check_regular(module, doing, where, path, info):
+    """fail_json unless ``info`` (an lstat result) is a regular file within the size cap."""
     try:
-        with open(path, "rb") as handle:
-            return handle.read().decode(ENCODING, ERRORS)
+        check_file(info.st_mode, info.st_size)
+    except LvsError as exc:
+        module.fail_json(msg="cannot %s %s: %s" % (doing, where, exc.message), path=path, key="path")
+
+
+def read_file(module, path, real):
+    """The text of ``real`` (``path`` resolved), or None when it does not exist.
+
+    lstat() comes first, so only a regular file within the size cap is opened: a FIFO cannot
+    block the module and a device is never read. O_NOFOLLOW, O_NONBLOCK and the inode check
+    after open() cover a file swapped between lstat() and open().
+    """
+    where = _where(path, real)
+    try:
+        info = os.lstat(real)
     except FileNotFoundError:
         return None
     except OSError as exc:
-        module.fail_json(msg="cannot read %s: %s" % (path, exc), path=path)
-
-
-def write_file(module, path, text):
-    """Write ``text`` to a temporary file and move it over ``path``."""
-    fd, tmp = tempfile.mkstemp(dir=module.tmpdir, prefix="lvs.cf.")
+        module.fail_json(msg="cannot read %s: %s" % (where, exc), path=path)
+    _check_regular(module, "read", where, path, info)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(text.encode(ENCODING, ERRORS))
+        fd = os.open(real, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        with os.fdopen(fd, "rb") as handle:
+            opened = os.fstat(handle.fileno())
+            if (opened.st_dev, opened.st_ino) != (info.st_dev, info.st_ino):
+                module.fail_json(msg="cannot read %s: it was replaced while being opened" % where, path=path)
+            data = handle.read(MAX_FILE_SIZE + 1)
     except OSError as exc:
-        module.fail_json(msg="cannot write a temporary file for %s: %s" % (path, exc), path=path)
-    module.atomic_move(tmp, os.path.abspath(path))
+        module.fail_json(msg="cannot read %s: %s" % (where, exc), path=path)
+    if len(data) > MAX_FILE_SIZE:
+        module.fail_json(
+            msg="cannot read %s: it grew over %d bytes while being read" % (where, MAX_FILE_SIZE), path=path
+        )
+    return data.decode(ENCODING, ERRORS)
+
+
+def write_file(module, path, real, text):
+    """Write ``text`` to a temporary file next to ``real``, fsync it, and move it over ``real``.
+
+    The temporary file is in the target's directory so that the move is a rename on one
+    filesystem: what fsync() put on disk is what becomes the file.
+    """
+    where = _where(path, real)
+    try:
+        info = os.lstat(real)
+    except FileNotFoundError:
+        info = None
+    except OSError as exc:
+        module.fail_json(msg="cannot write %s: %s" % (where, exc), path=path)
+    if info is not None:  # replaced by a device, FIFO or link since it was read
+        _check_regular(module, "write", where, path, info)
+    tmp = None
+    try:
+        data = text.encode(ENCODING, ERRORS)
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(real), prefix=".lvs.cf.")
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())  # on disk before the rename makes it the file
+    except (OSError, UnicodeError) as exc:
+        _remove(tmp)
+        module.fail_json(msg="cannot write a temporary file for %s: %s" % (where, exc), path=path)
+    try:
+        module.atomic_move(tmp, real)
+    except Exception as exc:  # ansible-core 2.19 raises a bare Exception where older ones call fail_json
+        _remove(tmp)
+        module.fail_json(msg="cannot replace %s: %s" % (where, exc), path=path)
+
+
+def _remove(tmp):
+    """Remove the temporary file of a failed write, if it is still there."""
+    if tmp is not None:
+        # Best effort: the failure being reported matters more than a stray temporary file.
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
 
 
 def main():
@@ -280,11 +352,15 @@ def main():
     params = module.params
     path = params["path"]
     state = params["state"]
+    if not path or "\x00" in path:
+        module.fail_json(msg="path must be a file name, got %r" % path, path=path, key="path")
+    # Resolved once and used to read, back up and replace: a symlink swapped in between cannot redirect the write.
+    real = os.path.realpath(path)
 
-    before = read_file(module, path)
+    before = read_file(module, path, real)
     if before is None and state == "read":
         module.fail_json(msg="%s does not exist" % path, path=path)
-    if before is None and state == "present" and not os.path.isdir(os.path.dirname(os.path.abspath(path))):
+    if before is None and state == "present" and not os.path.isdir(os.path.dirname(real)):
         module.fail_json(msg="cannot create %s: its directory does not exist" % path, path=path)
 
     try:
@@ -312,11 +388,11 @@ def main():
         }
     if changed and not module.check_mode:
         if params["backup"] and before is not None:
-            output["backup_file"] = module.backup_local(path)
+            output["backup_file"] = module.backup_local(real)
         # Through a symlink, the file it points to is replaced, not the link.
-        write_file(module, os.path.realpath(path), result.text)
+        write_file(module, path, real, result.text)
     if state != "read" and (before is not None or (changed and not module.check_mode)):
-        file_args = module.load_file_common_arguments(params)
+        file_args = module.load_file_common_arguments(params, path=real)
         changed = module.set_fs_attributes_if_different(file_args, changed)
     module.exit_json(changed=changed, **output)
 

@@ -2,7 +2,9 @@
 
 import copy
 import pathlib
+import random
 import re
+import stat
 
 import pytest
 from ansible_collections.sipvs.lvs.plugins.module_utils import _lvs_cf as lvs_cf
@@ -643,6 +645,10 @@ PLAIN = st.text(
 ).map(lambda s: s.strip(" \t"))
 
 
+# send/expect data: any character but the control characters other than tab, CR and LF.
+TEXT_CHARS = st.characters(blacklist_categories=("Cs",)).filter(lambda c: c in "\t\r\n" or (c >= " " and c != "\x7f"))
+
+
 def _netmask(bits):
     number = (0xFFFFFFFF << (32 - bits)) & 0xFFFFFFFF
     return ".".join(str((number >> shift) & 0xFF) for shift in (24, 16, 8, 0))
@@ -657,7 +663,7 @@ def _writable(kind, text):
 
 
 def value_strategy(kind, arg):
-    ip = st.one_of(st.ip_addresses(v=4), st.ip_addresses(v=6)).map(str)
+    ip = st.ip_addresses(v=4).map(str)  # Piranha has no IPv6: such an address is refused
     strategies = {
         "bool": st.sampled_from([0, 1]),
         "int": st.integers(arg[0], arg[1]) if arg else None,
@@ -671,7 +677,7 @@ def value_strategy(kind, arg):
         "ipdev": st.tuples(st.ip_addresses(v=4), st.from_regex(r"eth[0-9]:[0-9]{1,2}", fullmatch=True)).map(
             lambda t: "%s %s" % t
         ),
-        "text": st.text(max_size=40),
+        "text": st.text(alphabet=TEXT_CHARS, max_size=40),
         "command": PLAIN.filter(lambda s: _writable("command", s)),
         "str": PLAIN.filter(lambda s: _writable("str", s)),
     }
@@ -689,6 +695,15 @@ def _unique_marks(virtuals):
     return len(marks) == len(set(marks))
 
 
+def _servers_fit(virtual):
+    """No server on the virtual's address, no two on one address and port (validate() refuses both)."""
+    vip = virtual["options"].get("address", " ").split(" ")[0]
+    taken = [
+        (s["address"], s.get("port", virtual["options"].get("port", 80))) for s in virtual["servers"] if "address" in s
+    ]
+    return vip not in [address for address, _ in taken] and len(taken) == len(set(taken))
+
+
 MODELS = st.fixed_dictionaries(
     {
         "globals": options_strategy(lvs_cf.GLOBAL_KEYS, skip=("serial_no",)),
@@ -703,7 +718,7 @@ MODELS = st.fixed_dictionaries(
                         unique_by=lambda s: s["name"],
                     ),
                 }
-            ),
+            ).filter(_servers_fit),
             max_size=3,
             unique_by=lambda v: v["name"],
         ).filter(_unique_marks),
@@ -821,3 +836,438 @@ def test_public_tables_are_consistent():
     for keys in (lvs_cf.GLOBAL_KEYS, lvs_cf.VIRTUAL_KEYS, lvs_cf.SERVER_KEYS):
         for key in keys:
             assert re.fullmatch(r"[a-z_]+", key)
+
+
+# --------------------------------------------------------------------------- what Piranha cannot load (issue 16)
+
+PATH = "/etc/sysconfig/ha/lvs.cf"
+# Short enough to read in a task's output: a bad value is quoted only so far.
+SHORT = 200
+# The same for messages that also list the known keys or choices.
+LONGER = 400
+
+
+def refused(text, **kwargs):
+    """The LvsError that plan() raises for ``text`` (read, or with the given edit)."""
+    kwargs = kwargs or {"state": "read"}
+    with pytest.raises(LvsError) as info:
+        lvs_cf.plan(text, PATH, **kwargs)
+    return info.value
+
+
+# (file text, line of the error, key, message fragment)
+FILE_REFUSALS = [
+    ("\ufeffserial_no = 1\n", 1, None, "starts with a UTF-8 byte order mark"),
+    ("serial_no = 1\rkeepalive = 2\r", 1, None, "carriage return not followed by a line feed"),
+    ("serial_no = 1\nkeepalive = 2\rdeadtime = 3\n", 2, None, "not CR alone"),
+    ("keepalive = 2\r", 1, None, "not CR alone"),
+    ("keepalive = %s\n" % ("9" * 5000), 1, "keepalive", "keepalive must be a number of at most 20 digits, got 5000"),
+    ("serial_no = -%s\n" % ("1" * 21), 1, "serial_no", "at most 20 digits, got 22"),
+    ("virtual v {\n fwmark = %s\n}\n" % ("4" * 4400), 2, "fwmark", "fwmark must be a number of at most 20 digits"),
+    ("virtual v {\n port = %s\n}\n" % ("8" * 4400), 2, "port", "port must be a number of at most 20 digits"),
+    ("virtual v {\n server s {\n  weight = %s\n }\n}\n" % ("1" * 999), 3, "weight", "weight must be a number of"),
+    ("virtual v {\n active = %s\n}\n" % ("1" * 999), 2, "active", "active must be 0 or 1"),
+    ("keepalive = 99999999999\n", 1, "keepalive", "keepalive must be between 1 and 2147483647, got 99999999999"),
+    ("virtual v {\n address = fe80::1 eth0:1\n}\n", 2, "address", "IPv4: Piranha has no IPv6"),
+    ("virtual v {\n sorry_server = 2001:db8::1\n}\n", 2, "sorry_server", "IPv4: Piranha has no IPv6"),
+    ("virtual v {\n server s {\n  address = ::1\n }\n}\n", 3, "address", "virtual v, server s: address must be an IP"),
+    ("primary = 2001:db8::1\n", 1, "primary", "IPv4: Piranha has no IPv6"),
+    ("primary_private = ::ffff:10.0.0.1\n", 1, "primary_private", "IPv4: Piranha has no IPv6"),
+    ("nat_router = fd00::1 eth1:1\n", 1, "nat_router", "IPv4: Piranha has no IPv6"),
+    ("keepalive = 6\x00\n", 1, "keepalive", "keepalive must be an integer, got '6\\x00'"),
+    ("active_cmd = /bin/on\x00off\n", 1, "active_cmd", "one line of printable characters"),
+    ("debug_level = AL\x1bL\n", 1, "debug_level", "one line of printable characters"),
+    ('virtual v {\n send = "GET\x07 /"\n}\n', 2, "send", "control characters other than tab, CR and LF"),
+    ("virtual v {\n expect = 'a\x0cb'\n}\n", 2, "expect", "control characters other than tab, CR and LF"),
+    ("virtual v\x01w {\n}\n", 1, "virtual", "virtual name must be one word of printable characters"),
+    ("virtual v {\n server s\x00 {\n }\n}\n", 2, "server", "server name must be one word of printable characters"),
+    ("virtual v\u00a0w {\n}\n", 1, "virtual", "virtual name must be one word of printable characters"),
+    ("failover %s {\n}\n" % ("f" * 254), 1, "failover", "failover name must be at most 253 characters, got 254"),
+    ("active_cmd = %s\n" % ("x" * 4097), 1, "active_cmd", "active_cmd must be at most 4096 characters, got 4097"),
+    ("failover f {\n start_cmd = %s\n}\n" % ("x" * 5000), 2, "start_cmd", "at most 4096 characters, got 5000"),
+    ("primary = %s\n" % ("a" * 254), 1, "primary", "primary must be at most 253 characters, got 254"),
+    ("virtual v {\n scheduler = %s\n}\n" % ("w" * 4000), 2, "scheduler", "at most 253 characters, got 4000"),
+    ("virtual v {\n port = 80/tcp\n}\n", 2, "port", "port number (1-65535) or a service name, got '80/tcp'"),
+    ("virtual v {\n port = 0x50\n}\n", 2, "port", "port number (1-65535) or a service name"),
+    ("virtual v {\n port = http alt\n}\n", 2, "port", "port number (1-65535) or a service name"),
+    ("virtual v {\n port = -80\n}\n", 2, "port", "port must be between 1 and 65535, got -80"),
+    ("virtual v {\n port = %s\n}\n" % ("h" * 254), 2, "port", "port number (1-65535) or a service name"),
+]
+
+
+@pytest.mark.parametrize(("text", "line", "key", "message"), FILE_REFUSALS)
+def test_what_piranha_cannot_load_is_refused_naming_file_and_line(text, line, key, message):
+    error = refused(text)
+    assert message in error.message
+    assert (error.path, error.line, error.key) == (PATH, line, key)
+    assert str(error).startswith("%s:%d: " % (PATH, line))
+    assert len(str(error)) < SHORT
+
+
+def test_a_file_with_cr_line_ends_gets_a_short_message():
+    text = fixture("tutorial_first.cf").replace("\n", "\r")
+    assert len(text) > 1500
+    error = refused(text)
+    assert (
+        str(error)
+        == PATH + ":1: carriage return not followed by a line feed: lines must end in LF or CR LF, not CR alone"
+    )
+
+
+def test_a_file_with_a_byte_order_mark_gets_a_short_message():
+    error = refused("\ufeff" + fixture("tutorial_first.cf"))
+    assert str(error) == PATH + ":1: the file starts with a UTF-8 byte order mark, which Piranha does not skip"
+
+
+def test_control_characters_in_comments_are_left_alone():
+    # Piranha skips comments; only values, names and keys must be readable.
+    text = "# \x01 form feed\x0c and NUL \x00 in a comment\nkeepalive = 6 # \x07\n"
+    assert lvs_cf.render(lvs_cf.parse(text)) == text
+    assert plan(text, state="read").config["globals"] == {"keepalive": 6}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "x" * 5000 + "\n",
+        "k" * 5000 + " = 1\n",
+        'virtual v {\n send = "%s\n}\n' % ("x" * 5000),
+        'virtual v {\n send = "a" %s\n}\n' % ("x" * 5000),
+        "virtual %s\n" % ("v" * 5000),
+        "{" * 5000 + "\n",
+    ],
+)
+def test_messages_about_long_lines_stay_short(text):
+    error = refused(text)
+    assert error.path == PATH
+    assert error.line is not None
+    assert len(str(error)) < SHORT
+    assert error.key is None or len(error.key) <= 60
+
+
+SERVERS = """virtual web {
+     address = 172.16.11.210 eth0:1
+     port = 80
+     server one {
+         address = 172.16.11.76
+     }
+     server two {
+         address = 172.16.11.77
+         port = 8080
+     }
+}
+"""
+
+
+def test_servers_base_is_valid():
+    assert len(plan(SERVERS, state="read").config["virtuals"][0]["servers"]) == 2
+
+
+TWO_ON_76 = SERVERS.replace("172.16.11.77\n         port = 8080", "172.16.11.76")
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        (SERVERS.replace("172.16.11.76", "172.16.11.210"), 5, "virtual web, server one: address 172.16.11.210 is the"),
+        (TWO_ON_76, 8, "virtual web, server two: address 172.16.11.76 port 80 is taken by server one already"),
+        (TWO_ON_76.replace("172.16.11.76\n     }\n}", "172.16.11.76\n         port = 80\n     }\n}"), 8, "port 80"),
+        (TWO_ON_76.replace("     port = 80\n", ""), 7, "port 80 is taken"),  # both on the default port, 80
+        (TWO_ON_76.replace("     port = 80\n", "     port = http\n"), 8, "port http is taken"),
+    ],
+)
+def test_servers_piranha_cannot_hold_are_refused(text, line, message):
+    error = refused(text)
+    assert message in error.message
+    assert (error.path, error.line, error.key) == (PATH, line, "address")
+
+
+def test_same_address_on_other_ports_or_in_other_virtuals_is_fine():
+    text = SERVERS.replace("172.16.11.77", "172.16.11.76")
+    text += text.replace("virtual web {", "virtual web2 {").replace("172.16.11.210 eth0:1", "172.16.11.211 eth0:2")
+    assert len(plan(text, state="read").config["virtuals"]) == 2
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "key", "message"),
+    [
+        ({"servers": [{"name": "a", "address": "172.16.11.210"}]}, "address", "is the virtual's own address"),
+        (
+            {"servers": [{"name": "a", "address": "10.0.0.1"}, {"name": "b", "address": "10.0.0.1", "port": 80}]},
+            "address",
+            "virtual web, server b: address 10.0.0.1 port 80 is taken by server a already",
+        ),
+        ({"servers": [{"name": "a", "address": "::1"}]}, "address", "IPv4: Piranha has no IPv6"),
+        ({"options": {"address": "2001:db8::5 eth0:1"}}, "address", "IPv4: Piranha has no IPv6"),
+        ({"options": {"sorry_server": "::"}}, "sorry_server", "IPv4: Piranha has no IPv6"),
+        ({"options": {"client_monitor": "/bin/n\x00anny"}}, "client_monitor", "one line of printable characters"),
+        ({"options": {"send": "OPTIONS\x00"}}, "send", "control characters other than tab, CR and LF"),
+        ({"options": {"send": "bad \ud800 surrogate"}}, "send", "cannot be written as UTF-8"),
+        ({"options": {"client_monitor": "x" * 4097}}, "client_monitor", "at most 4096 characters, got 4097"),
+        ({"options": {"port": "80/tcp"}}, "port", "port number (1-65535) or a service name"),
+        ({"options": {"port": "9" * 5000}}, "port", "at most 20 digits, got 5000"),
+        ({"options": {"port": 10**5000}}, "port", "port is out of range, got a 16610-bit integer"),
+        ({"options": {"timeout": 10**5000}}, "timeout", "timeout is out of range"),
+        ({"options": {"timeout": "1" * 5000}}, "timeout", "at most 20 digits, got 5000"),
+        ({"options": {"client_monitor": 10**5000}}, "client_monitor", "out of range"),
+        ({"options": {"send": 10**5000}}, "send", "out of range"),
+        ({"options": {"persistent": [10**5000]}}, "persistent", "must be an integer, got a value too large to show"),
+        ({"servers": [{"name": "a\x00"}]}, "name", "server name must be one word of printable characters"),
+        ({"servers": [{"name": "s" * 254}]}, "name", "at most 253 characters, got 254"),
+    ],
+)
+def test_arguments_piranha_cannot_load_are_refused_naming_the_key(kwargs, key, message):
+    error = refused(SERVERS, virtual="web", **kwargs)
+    assert message in error.message
+    assert error.key == key
+    assert len(str(error)) < SHORT
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "key", "message"),
+    [
+        ({"virtual": "w\x1bx"}, "name", "virtual name must be one word of printable characters"),
+        ({"globals_": {"primary": "fe80::1"}}, "primary", "IPv4: Piranha has no IPv6"),
+        ({"globals_": {"debug_level": "A\x00"}}, "debug_level", "one line of printable characters"),
+        ({"config": {"failovers": [{"name": "f", "options": {"k" * 300: "v"}}]}}, "k" * 60, "not a valid key name"),
+        ({"config": {"virtuals": [{"name": "a", "options": {"x" * 5000: 1}}]}}, "x" * 60, "unknown key 'xxx"),
+        ({"config": {10**5000: 1}}, "config", "unknown keys a 16610-bit integer"),
+        ({"config": {1: 1, "b": 2}}, "config", "unknown keys 1, b"),
+        ({"config": {"virtuals": [{"name": "a", 10**5000: 1}]}}, "virtuals", "unknown keys a 16610-bit integer"),
+        ({"config": {"virtuals": [{"name": "n" * 5000, "x": 1}]}}, "virtuals", "... (5000 characters): unknown keys x"),
+        ({"state": "x" * 5000}, "state", "state must be present, absent or read, got 'xxx"),
+    ],
+)
+def test_other_arguments_are_refused_with_short_messages(kwargs, key, message):
+    error = refused(BASE, **kwargs)
+    assert message in error.message
+    assert error.key == key
+    assert len(str(error)) < LONGER
+
+
+@pytest.mark.parametrize("key", ["scheduler", "protocol", "load_monitor", "vip_nmask", "address", "sorry_server"])
+def test_words_are_bounded_before_they_are_checked(key):
+    # At most 253 characters reach the checks of _model, which quote the whole value.
+    error = refused(BASE, virtual="web", options={key: "w" * 253})
+    assert error.key == key
+    assert len(str(error)) < LONGER
+    assert "at most 253 characters, got 254" in refused(BASE, virtual="web", options={key: "w" * 254}).message
+
+
+# --------------------------------------------------------------------------- serial_no
+
+MAX_SERIAL = 2**31 - 1
+
+
+@pytest.mark.parametrize(("current", "following"), [(None, 1), (0, 1), (70, 71), (MAX_SERIAL - 1, MAX_SERIAL)])
+def test_next_serial_no_counts_up(current, following):
+    assert lvs_cf.next_serial_no(current) == following
+
+
+def test_serial_no_at_its_maximum_wraps_to_1():
+    assert lvs_cf.next_serial_no(MAX_SERIAL) == 1
+    text = "serial_no = %d\nkeepalive = 2\n" % MAX_SERIAL
+    result = plan(text, globals_={"keepalive": 3})
+    assert result.serial_no == 1
+    assert result.text == "serial_no = 1\nkeepalive = 3\n"
+    # What is written reads back: the module never writes a file it refuses.
+    assert plan(result.text, state="read").serial_no == 1
+    assert plan(text, state="read").serial_no == MAX_SERIAL  # no change, no wrap
+    assert refused("serial_no = %d\n" % (MAX_SERIAL + 1)).key == "serial_no"
+
+
+def test_new_text_is_read_back_before_it_is_returned():
+    with pytest.raises(LvsError) as info:
+        lvs_cf._check_reads_back("keepalive = 0\n", PATH, {})
+    assert (info.value.path, info.value.line, info.value.key) == (PATH, 1, "keepalive")
+    with pytest.raises(LvsError, match="does not read back"):
+        lvs_cf._check_reads_back("keepalive = 1\n", PATH, {"globals": {}, "virtuals": [], "failovers": []})
+    config = lvs_cf.to_config(lvs_cf.parse("keepalive = 1\n"))
+    lvs_cf._check_reads_back("keepalive = 1\n", PATH, config)
+
+
+def test_a_render_that_does_not_read_back_is_caught(monkeypatch):
+    # Were render() ever to write a value that parses differently, plan() refuses rather than return it.
+    real_render = lvs_cf.render
+    monkeypatch.setattr(lvs_cf, "render", lambda doc: real_render(doc).replace("keepalive = 3", "keepalive = 4"))
+    error = refused("serial_no = 1\n", globals_={"keepalive": 3})
+    assert "does not read back" in error.message
+    assert error.path == PATH
+
+
+# --------------------------------------------------------------------------- check_file
+
+
+@pytest.mark.parametrize(
+    ("mode", "kind"),
+    [
+        (stat.S_IFDIR | 0o755, "a directory"),
+        (stat.S_IFIFO | 0o644, "a FIFO"),
+        (stat.S_IFCHR | 0o666, "a character device"),
+        (stat.S_IFBLK | 0o660, "a block device"),
+        (stat.S_IFSOCK | 0o777, "a socket"),
+        (stat.S_IFLNK | 0o777, "a symbolic link"),
+        (0o644, "of an unknown type"),
+    ],
+)
+def test_check_file_refuses_what_is_not_a_regular_file(mode, kind):
+    with pytest.raises(LvsError) as info:
+        lvs_cf.check_file(mode, 0)
+    assert info.value.message == "it is %s, not a regular file" % kind
+    assert info.value.key == "path"
+
+
+def test_check_file_caps_the_size_at_16_mib():
+    assert lvs_cf.MAX_FILE_SIZE == 16 * 1024 * 1024
+    lvs_cf.check_file(stat.S_IFREG | 0o644, lvs_cf.MAX_FILE_SIZE)
+    with pytest.raises(LvsError, match=r"it is 16777217 bytes, over the 16777216 bytes \(16 MiB\)"):
+        lvs_cf.check_file(stat.S_IFREG | 0o644, lvs_cf.MAX_FILE_SIZE + 1)
+
+
+# --------------------------------------------------------------------------- hostile input: only LvsError
+
+
+def only_lvs_error(text, **kwargs):
+    """plan() on hostile ``text``: a result, or LvsError naming the file (and the line when the file is to blame)."""
+    try:
+        return lvs_cf.plan(text, PATH, **(kwargs or {"state": "read"}))
+    except LvsError as exc:
+        assert exc.path == PATH
+        assert str(exc).startswith(PATH)
+        assert len(str(exc)) < 400
+        if not kwargs:
+            assert exc.line is not None, str(exc)
+        return None
+
+
+def _random_bytes(seed, size):
+    rnd = random.Random(seed)
+    return bytes(rnd.getrandbits(8) for _ in range(size)).decode("utf-8", "surrogateescape")
+
+
+def _random_lines(seed):
+    """Lines of lvs.cf words in random order: near-misses of the syntax."""
+    rnd = random.Random(seed)
+    words = ["virtual", "server", "failover", "{", "}", "=", "#", '"', "'", "\\", "port", "address", "1", "x", "\t"]
+    words += ["10.0.0.1", "eth0:1", "::1", "9" * 30, "\x00", "\r", "\ufeff", "é", "serial_no", "weight", "send"]
+    return "\n".join(" ".join(rnd.choice(words) for _ in range(rnd.randrange(6))) for _ in range(40))
+
+
+HOSTILE = {
+    **{"random bytes %d" % seed: _random_bytes(seed, 64 * seed) for seed in range(1, 9)},
+    **{"random lines %d" % seed: _random_lines(seed) for seed in range(8)},
+    "huge number": "keepalive = %s\n" % ("7" * 100000),
+    "huge negative": "virtual v {\n timeout = -%s\n}\n" % ("7" * 100000),
+    "huge serial": "serial_no = %s\n" % ("1" * 4301),
+    "unbalanced open": "virtual a {\n server b {\n  weight = 1\n",
+    "unbalanced close": "}\n}\n}\n",
+    "deep nesting": "virtual a {\n" + "server s {\n" * 500 + "}\n" * 501,
+    "nested virtuals": "virtual a {\n" * 500,
+    "braces only": "{}" * 1000,
+    "long line": "# " + "x" * 1000000 + "\nkeepalive = 1\n",
+    "long value": "active_cmd = " + "y" * 1000000 + "\n",
+    "long quoted": "active_cmd = '" + "y" * 1000000 + "'\n",
+    "unterminated quote": "virtual v {\n send = '" + "\\'" * 100000 + "\n}\n",
+    "nul everywhere": "\x00".join("serial_no = 1\n"),
+    "only CRs": "\r" * 1000,
+    "bom and crlf": "\ufeffserial_no = 1\r\n",
+    "utf-16": "serial_no = 1\n".encode("utf-16").decode("utf-8", "surrogateescape"),
+    "latin-1 value": "active_cmd = caf\udce9\n",
+    "many servers on one address": "virtual v {\n"
+    + "".join(" server s%d {\n  address = 10.0.0.1\n }\n" % i for i in range(300))
+    + "}\n",
+    "server on the vip": "virtual v {\n address = 10.0.0.1 eth0:1\n server s {\n  address = 10.0.0.1\n }\n}\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_hostile_files_raise_only_lvs_error(name):
+    text = HOSTILE[name]
+    only_lvs_error(text)
+    only_lvs_error(text, globals_={"keepalive": 3})
+    only_lvs_error(text, config={"globals": {}, "virtuals": [{"name": "v", "servers": [{"name": "s"}]}]})
+
+
+@pytest.mark.parametrize("name", TUTORIAL_FILES)
+def test_truncated_files_raise_only_lvs_error(name):
+    text = fixture(name)
+    for end in range(0, len(text), 3):
+        only_lvs_error(text[:end])
+        only_lvs_error(text[end:])
+
+
+HOSTILE_VALUES = [
+    None,
+    True,
+    1.5,
+    float("nan"),
+    -(10**5000),
+    10**5000,
+    "9" * 5000,
+    "",
+    " ",
+    "\x00",
+    "\ud800",
+    "x" * 5000,
+    [],
+    {},
+    [10**5000],
+    {"a": [None]},
+    "1e9",
+    "0x10",
+    "::1",
+    "10.0.0.1 eth0:1 x",
+    "'\"",
+    "a\\",
+]
+
+
+@pytest.mark.parametrize("value", HOSTILE_VALUES, ids=range(len(HOSTILE_VALUES)))
+def test_hostile_argument_values_raise_only_lvs_error(value):
+    for key in lvs_cf.GLOBAL_KEYS:
+        only_lvs_error(BASE, globals_={key: value})
+    for key in lvs_cf.VIRTUAL_KEYS:
+        only_lvs_error(BASE, virtual="web", options={key: value})
+    for key in lvs_cf.SERVER_KEYS:
+        only_lvs_error(BASE, virtual="web", servers=[{"name": "s", key: value}])
+    only_lvs_error(BASE, virtual="web", servers=[{"name": value}])
+    only_lvs_error(BASE, virtual=value)
+    only_lvs_error(BASE, config=value)
+    only_lvs_error(BASE, config={"virtuals": [{"name": "v", "options": value, "servers": value}]})
+    only_lvs_error(BASE, config={"failovers": [{"name": "f", "options": {"k": value}}]})
+    only_lvs_error(BASE, state=value)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=600))
+def test_random_bytes_raise_only_lvs_error(data):
+    text = data.decode("utf-8", "surrogateescape")
+    result = only_lvs_error(text)
+    if result is not None:
+        assert result.text == text
+
+
+HOSTILE_PIECES = st.sampled_from(
+    [
+        *("virtual v {\n", "server s {\n", "failover f {\n", "}\n", "{", "}", "\n", "\r", "\r\n", "\x00", "\ufeff"),
+        *("port = ", "address = ", "weight = ", "serial_no = ", "send = ", "fwmark = ", "active = ", "= ", "# "),
+        *("9" * 25, "2147483647", "2147483648", "-1", "0", "::1", "10.0.0.1", "10.0.0.1 eth0:1", "http", "'", '"'),
+        *("\\", "x" * 300, "é", "\udce9", "\t"),
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(HOSTILE_PIECES, max_size=80).map("".join))
+def test_hostile_pieces_raise_only_lvs_error(text):
+    only_lvs_error(text)
+    only_lvs_error(text, globals_={"keepalive": 4})
+
+
+@settings(max_examples=200, deadline=None)
+@given(JSONISH, st.sampled_from(sorted(set(lvs_cf.VIRTUAL_KEYS) | {"name"})))
+def test_hostile_arguments_raise_only_lvs_error(value, key):
+    if key == "name":
+        only_lvs_error(BASE, virtual="web", servers=[{"name": value}])
+    else:
+        only_lvs_error(BASE, virtual="web", options={key: value})
