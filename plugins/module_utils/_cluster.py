@@ -15,10 +15,13 @@ import re
 from ansible_collections.sipvs.lvs.plugins.module_utils._model import (
     PERSISTENCE_ENGINES,
     LvsError,
+    address_family,
     check_choice,
     check_fwmark,
+    check_interface,
     check_ip,
     check_port,
+    check_prefix,
     check_protocol,
     check_range,
     check_scheduler,
@@ -30,7 +33,6 @@ CHECK_TYPES = ("http", "tcp", "sip", "none")
 SIP_TRANSPORTS = ("udp", "tcp")
 FORWARDING = ("route",)
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-IFACE_RE = re.compile(r"^[A-Za-z0-9_.:@-]{1,15}$")
 
 VRRP_KEYS = ("virtual_router_id", "advert_int", "version", "interface", "unicast")
 SYNC_KEYS = ("enabled", "interface", "id", "maxlen")
@@ -151,17 +153,15 @@ def _number(value, what, low, high):
     return int(number) if number == int(number) else number
 
 
-def _prefix(value, what):
-    """A VIP netmask as a prefix length: accepts 24 or 255.255.255.0."""
-    text = str(value).strip()
-    if text.isdigit():
-        return check_range(text, what, 0, 128)
-    parts = text.split(".")
-    if len(parts) == 4 and all(p.isdigit() and int(p) < 256 for p in parts):
-        bits = "".join(f"{int(p):08b}" for p in parts)
-        if "01" not in bits:
-            return bits.count("1")
-    raise LvsError("%s must be a prefix length or a dotted netmask, got %r" % (what, value), key=what)
+def _vip_netmask(value, vip, what):
+    """The VIP's prefix length on the director: its family's host prefix by default, never 0."""
+    family = address_family(vip)
+    if value is None:
+        return 128 if family == "inet6" else 32
+    prefix = check_prefix(value, what, family)
+    if prefix == 0:
+        raise LvsError("%s must not be 0 (the VIP would claim every address)" % what, key=what)
+    return prefix
 
 
 def _vrrp(data, what):
@@ -181,7 +181,7 @@ def _vrrp(data, what):
         ),
         "advert_int": advert,
         "version": int(version),
-        "interface": _text(data.get("interface", VRRP_DEFAULTS["interface"]), what + ".interface", IFACE_RE),
+        "interface": check_interface(data.get("interface", VRRP_DEFAULTS["interface"]), what + ".interface"),
         "unicast": _bool(data.get("unicast", VRRP_DEFAULTS["unicast"]), what + ".unicast"),
     }
 
@@ -191,7 +191,7 @@ def _sync(data, vrrp, what):
     _unknown(data, SYNC_KEYS, what)
     return {
         "enabled": _bool(data.get("enabled", SYNC_DEFAULTS["enabled"]), what + ".enabled"),
-        "interface": _text(data.get("interface", vrrp["interface"]), what + ".interface", IFACE_RE),
+        "interface": check_interface(data.get("interface", vrrp["interface"]), what + ".interface"),
         "id": check_range(data.get("id", SYNC_DEFAULTS["id"]), what + ".id", 0, 255),
         # Largest sync message; None leaves the kernel's (from the MTU). A partly
         # filled message waits up to 2-3 s for more connections before it is sent.
@@ -253,6 +253,20 @@ def _check(data, service, what):
     return check
 
 
+def _routed_port(value, service, what):
+    """A real or sorry server's port: direct routing forwards packets unchanged, so it is the service's own."""
+    if value is None:
+        return service["port"]
+    port = check_port(value, what)
+    if port != service["port"]:
+        raise LvsError(
+            "%s is %d: direct routing cannot change the destination port, so it must be the service's port %d"
+            % (what, port, service["port"]),
+            key=what,
+        )
+    return port
+
+
 def _real_servers(data, service, address_of, what):
     servers = []
     for index, item in enumerate(_list(data, what)):
@@ -287,7 +301,7 @@ def _real_servers(data, service, address_of, what):
                     key=where + ".port",
                 )
         else:
-            port = check_port(item.get("port", service["port"]), where + ".port")
+            port = _routed_port(item.get("port"), service, where + ".port")
         servers.append(
             {
                 "name": name,
@@ -313,8 +327,8 @@ def _service(data, index, address_of, what):
     service = {
         "name": name,
         "vip": vip,
-        "vip_netmask": _prefix(data.get("vip_netmask", 128 if ":" in vip else 32), where + ".vip_netmask"),
-        "family": "inet6" if ":" in vip else "inet",
+        "vip_netmask": _vip_netmask(data.get("vip_netmask"), vip, where + ".vip_netmask"),
+        "family": address_family(vip),
         "fwmark": None,
         "protocol": None,
         "port": None,
@@ -357,8 +371,8 @@ def _service(data, index, address_of, what):
     )
     service["persistence_granularity"] = None
     if data.get("persistence_granularity") is not None:
-        service["persistence_granularity"] = _prefix(
-            data["persistence_granularity"], where + ".persistence_granularity"
+        service["persistence_granularity"] = check_prefix(
+            data["persistence_granularity"], where + ".persistence_granularity", service["family"]
         )
     service["persistence_engine"] = None
     if data.get("persistence_engine") is not None:
@@ -383,7 +397,7 @@ def _service(data, index, address_of, what):
         _unknown(sorry, SORRY_SERVER_KEYS, where + ".sorry_server")
         sorry_port = None
         if not service["fwmark"]:
-            sorry_port = check_port(sorry.get("port", service["port"]), where + ".sorry_server.port")
+            sorry_port = _routed_port(sorry.get("port"), service, where + ".sorry_server.port")
         service["sorry_server"] = {
             "address": check_ip(sorry.get("address"), where + ".sorry_server.address"),
             "port": sorry_port,
@@ -441,6 +455,9 @@ def fwmark_rules(model):
                     "protocol": port["protocol"],
                     "port": port["port"],
                     "mark": service["fwmark"],
+                    # As iptables -S prints them: the VIP as a host network, the mark in hex.
+                    "destination": "%s/%d" % (service["vip"], 128 if service["family"] == "inet6" else 32),
+                    "set_mark": "0x%x/0xffffffff" % service["fwmark"],
                 }
             )
     return rules

@@ -25,6 +25,7 @@ import re
 from ansible_collections.sipvs.lvs.plugins.module_utils import _sip
 from ansible_collections.sipvs.lvs.plugins.module_utils._cluster import director_settings
 from ansible_collections.sipvs.lvs.plugins.module_utils._model import (
+    FAMILIES,
     MAX_PORT,
     PIRANHA_SCHEDULERS,
     LvsError,
@@ -162,13 +163,6 @@ def _service_restrictions(service, where):
         _refuse(where + ".protocol", "lvs.cf knows only tcp and udp services, got %r" % service["protocol"])
     if service["persistence_granularity"] is not None and not service["persistent"]:
         _refuse(where + ".persistence_granularity", "lvs.cf's pmask needs persistent > 0")
-    sorry = service["sorry_server"]
-    if sorry is not None and sorry["port"] not in (None, service["port"]):
-        _refuse(
-            where + ".sorry_server.port",
-            "lvs.cf's sorry_server is an address only; it gets the service port %s, not %s"
-            % (service["port"], sorry["port"]),
-        )
 
 
 def _check_options(service, settings, where):
@@ -328,7 +322,7 @@ def static_services(model):
     """
     services = []
     for service in model["virtual_services"]:
-        family = "ipv6" if service["family"] == "inet6" else "ipv4"
+        family = FAMILIES[service["family"]]
         if service["fwmark"] is not None:
             spec = {"fwmark": service["fwmark"], "family": family}
         else:
@@ -508,6 +502,28 @@ def _virtual_server(service, where, director, settings, next_udp_port):
     return _section(keyword, lines, servers, "%s: %s" % (service["name"], ports))
 
 
+def _virtual_addresses(model, interface):
+    """virtual_ipaddress and, for VIPs of the other family, virtual_ipaddress_excluded.
+
+    A VRRP instance speaks one address family (keepalived ignores the addresses of another in
+    virtual_ipaddress): IPv4 when there is an IPv4 VIP. The excluded ones move with the instance
+    but are not in its adverts."""
+    netmasks = {}
+    for service in model["virtual_services"]:
+        netmasks.setdefault(service["vip"], (service["vip_netmask"], service["family"]))
+    instance_family = "inet" if any(family == "inet" for dummy, family in netmasks.values()) else "inet6"
+    advertised, excluded = [], []
+    for vip, alias in vip_aliases(model).items():
+        netmask, family = netmasks[vip]
+        label = ["label", "%s:%d" % (interface, alias)] if family == "inet" else []
+        line = _words("%s/%d" % (vip, netmask), "dev", interface, *label)
+        (advertised if family == instance_family else excluded).append(line)
+    sections = [_section("virtual_ipaddress", advertised)]
+    if excluded:
+        sections.append(_section("virtual_ipaddress_excluded", excluded))
+    return sections
+
+
 def keepalived_config(model, director, settings, var="lvs_cluster"):
     """keepalived.conf of one director as sections of lines of words.
 
@@ -549,15 +565,7 @@ def keepalived_config(model, director, settings, var="lvs_cluster"):
     if settings["vrrp_auth_pass"]:
         auth = [_words("auth_type", "PASS"), _words("auth_pass", settings["vrrp_auth_pass"])]
         sections.append(_section("authentication", auth))
-    addresses = []
-    netmasks = {}
-    for service in model["virtual_services"]:
-        netmasks.setdefault(service["vip"], (service["vip_netmask"], service["family"]))
-    for vip, alias in vip_aliases(model).items():
-        netmask, family = netmasks[vip]
-        label = ["label", "%s:%d" % (vrrp["interface"], alias)] if family == "inet" else []
-        addresses.append(_words("%s/%d" % (vip, netmask), "dev", vrrp["interface"], *label))
-    sections.append(_section("virtual_ipaddress", addresses))
+    sections += _virtual_addresses(model, vrrp["interface"])
     vrrp_instance = _section("vrrp_instance " + settings["vrrp_instance"], lines, sections)
 
     first_port = settings["sip_check_source_port"]

@@ -20,12 +20,14 @@ import functools
 import ipaddress
 import re
 
+from ansible_collections.sipvs.lvs.plugins.module_utils._model import FAMILIES as MODEL_FAMILIES
 from ansible_collections.sipvs.lvs.plugins.module_utils._model import (
     FORWARDING_FLAGS,
     PERSISTENCE_ENGINES,
     LvsError,
     check_choice,
     check_fwmark,
+    check_interface,
     check_ip,
     check_netmask,
     check_port,
@@ -50,7 +52,7 @@ SERVICE_KEYS = (
     "real_servers",
 )
 REAL_SERVER_KEYS = ("address", "port", "forwarding", "weight", "upper_threshold", "lower_threshold")
-FAMILIES = ("ipv4", "ipv6")
+FAMILIES = tuple(MODEL_FAMILIES.values())
 # Largest persistence timeout ipvsadm accepts (31 days), and connection timeouts.
 MAX_TIMEOUT = 86400 * 31
 # Thresholds are kernel u32 but ipvsadm parses them as int.
@@ -474,6 +476,7 @@ def explain_failure(action, rc, stdout, stderr):
 
 
 def _check_netmask(value, family, what):
+    """ipvsadm's -M: a prefix length for IPv6, a dotted netmask for IPv4."""
     if family == "ipv6":
         return str(check_range(value, what, 1, 128))
     return check_netmask(value, what)
@@ -807,10 +810,8 @@ def normalise_daemon(spec, state_name):
     state = check_choice(spec.get("state") or "present", what + ": state", ("present", "absent"))
     if state == "absent":
         return {"state": "absent"}
-    interface = spec.get("interface")
-    if not interface or not re.match(r"^[A-Za-z0-9_.:@-]{1,15}$", str(interface)):
-        raise LvsError("%s: interface must be a network interface name, got %r" % (what, interface))
-    daemon = {"state": "present", "interface": str(interface)}
+    interface = check_interface(spec.get("interface"), what + ": interface")
+    daemon = {"state": "present", "interface": interface}
     daemon["syncid"] = check_range(spec.get("syncid", 0) or 0, what + ": syncid", 0, 255)
     if spec.get("maxlen") is not None:
         daemon["maxlen"] = check_range(spec["maxlen"], what + ": maxlen", 1, 65507)

@@ -10,6 +10,7 @@ fail_json, and the roles' controller-side validation reuses the same checks.
 from __future__ import annotations
 
 import ipaddress
+import re
 
 # Every scheduler the Linux IPVS code ships (ipvsadm(8)).
 SCHEDULERS = ("rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "fo", "ovf", "mh", "twos")
@@ -19,6 +20,10 @@ PROTOCOLS = ("tcp", "udp", "sctp")
 PERSISTENCE_ENGINES = ("sip",)
 # Forwarding method name -> ipvsadm flag.
 FORWARDING_FLAGS = {"route": "-g", "masq": "-m", "tunnel": "-i"}
+# Address families: the model's names (keepalived's and iproute2's) -> the ipvs modules' option values.
+FAMILIES = {"inet": "ipv4", "inet6": "ipv6"}
+# A Linux network interface name (at most IFNAMSIZ - 1 = 15 characters), as keepalived and ipvsadm take it.
+INTERFACE_RE = re.compile(r"^[A-Za-z0-9_.:@-]{1,15}$")
 MAX_PORT = 65535
 MAX_WEIGHT = 65535
 MAX_FWMARK = 2**32 - 1
@@ -88,6 +93,31 @@ def check_ip(value, what="address"):
         return str(ipaddress.ip_address(str(value).strip()))
     except ValueError:
         raise LvsError("%s must be an IP address, got %r" % (what, value), key=what) from None
+
+
+def address_family(address):
+    """``inet`` or ``inet6``: the model's name of the family of an address (canonical text)."""
+    return "inet6" if ":" in str(address) else "inet"
+
+
+def check_interface(value, what="interface"):
+    """Return a network interface name, or raise LvsError."""
+    if isinstance(value, str) and INTERFACE_RE.match(value.strip()):
+        return value.strip()
+    raise LvsError("%s must be a network interface name, got %r" % (what, value), key=what)
+
+
+def check_prefix(value, what, family="inet"):
+    """A netmask as a prefix length: ``24`` or, for ``inet``, ``255.255.255.0``."""
+    text = str(value).strip()
+    if not isinstance(value, bool) and text.isascii() and text.isdigit():
+        return check_range(text, what, 0, 128 if family == "inet6" else 32)
+    if family == "inet" and not isinstance(value, bool):
+        try:
+            return ipaddress.IPv4Network("0.0.0.0/%s" % text).prefixlen
+        except ValueError:
+            pass
+    raise LvsError("%s must be a prefix length or a dotted netmask, got %r" % (what, value), key=what)
 
 
 def check_netmask(value, what="netmask"):

@@ -121,7 +121,7 @@ EVERY_KEY = {
             "persistent": 300,
             "persistence_granularity": 24,
             "quorum": 1,
-            "sorry_server": {"address": "10.0.0.99", "port": 8080},
+            "sorry_server": {"address": "10.0.0.99", "port": 80},
             "check": {
                 "type": "http",
                 "path": "/health",
@@ -132,7 +132,7 @@ EVERY_KEY = {
                 "retry": 2,
                 "delay_before_retry": 1,
             },
-            "real_servers": [{"address": "10.0.0.1", "name": "one", "port": 8080, "weight": 2}],
+            "real_servers": [{"address": "10.0.0.1", "name": "one", "port": 80, "weight": 2}],
         },
         {
             "name": "sip",

@@ -105,7 +105,16 @@ def test_vips_served_by_needs_no_hostvars():
 def test_fwmark_rules_filter():
     rules = FILTERS["fwmark_rules"](model(hostvars=HOSTVARS))
     assert rules == [
-        {"service": "sip", "family": "inet", "vip": "172.16.11.211", "protocol": "udp", "port": 5060, "mark": 3}
+        {
+            "service": "sip",
+            "family": "inet",
+            "vip": "172.16.11.211",
+            "protocol": "udp",
+            "port": 5060,
+            "mark": 3,
+            "destination": "172.16.11.211/32",
+            "set_mark": "0x3/0xffffffff",
+        }
     ]
 
 

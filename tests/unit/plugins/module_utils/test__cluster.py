@@ -114,7 +114,7 @@ def test_defaults_and_addresses():
                 "persistence_granularity": 24,
                 "quorum": 1,
                 "sorry_server": {"address": "10.0.0.9"},
-                "real_servers": [{"address": "10.0.0.2", "port": 5353, "weight": 5, "name": "a"}],
+                "real_servers": [{"address": "10.0.0.2", "port": 53, "weight": 5, "name": "a"}],
             }
         ]
     }
@@ -130,7 +130,7 @@ def test_defaults_and_addresses():
     assert svc["check"]["type"] == "none"
     assert svc["sorry_server"] == {"address": "10.0.0.9", "port": 53}
     assert svc["persistence_granularity"] == 24
-    assert svc["real_servers"] == [{"name": "a", "host": None, "address": "10.0.0.2", "port": 5353, "weight": 5}]
+    assert svc["real_servers"] == [{"name": "a", "host": None, "address": "10.0.0.2", "port": 53, "weight": 5}]
 
 
 def test_subsecond_advert_needs_vrrp3():
@@ -174,13 +174,26 @@ def test_subsecond_advert_needs_vrrp3():
         (["virtual_services", 1, "check", "codes"], [200, 1000], r"check\.codes must be between 100 and 699"),
         (["virtual_services", 0, "colour"], "blue", r"virtual_services\[0\] has unknown key\(s\) colour"),
         (["virtual_services", 0, "vip_netmask"], "255.0.255.0", r"vip_netmask must be a prefix length"),
+        (["virtual_services", 0, "vip_netmask"], 0, r"virtual_services\[0\]\.vip_netmask must not be 0"),
+        (
+            ["virtual_services", 0, "sorry_server"],
+            {"address": "10.9.9.9", "port": 8080},
+            r"virtual_services\[0\]\.sorry_server\.port is 8080: direct routing cannot change the destination port",
+        ),
+        (
+            ["virtual_services", 0, "real_servers", 0, "port"],
+            8080,
+            r"real_servers\[0\]\.port is 8080: direct routing cannot change the destination port, so it must be",
+        ),
+        (["virtual_services", 0, "vip_netmask"], 33, r"virtual_services\[0\]\.vip_netmask must be between 0 and 32"),
+        (["virtual_services", 0, "vip_netmask"], True, r"vip_netmask must be a prefix length"),
         (["virtual_services", 0, "sorry_server"], {"address": "x"}, r"sorry_server\.address must be an IP"),
         (["virtual_services", 0, "quorum"], 0, r"virtual_services\[0\]\.quorum must be between 1"),
         (["virtual_services"], [], r"lvs_cluster\.virtual_services must not be empty"),
         (["virtual_services"], "web01", r"lvs_cluster\.virtual_services must be a list"),
         (["vrrp", "virtual_router_id"], 256, r"lvs_cluster\.vrrp\.virtual_router_id must be between 1 and 255"),
         (["vrrp", "version"], 4, r"lvs_cluster\.vrrp\.version must be one of 2, 3"),
-        (["vrrp", "interface"], "eth0 eth1", r"lvs_cluster\.vrrp\.interface is not a valid name"),
+        (["vrrp", "interface"], "eth0 eth1", r"lvs_cluster\.vrrp\.interface must be a network interface name"),
         (["vrrp", "advert_int"], 0, r"lvs_cluster\.vrrp\.advert_int must be between"),
         (["vrrp", "unicast"], "sometimes", r"lvs_cluster\.vrrp\.unicast must be a boolean"),
         (["sync_daemon", "id"], 300, r"lvs_cluster\.sync_daemon\.id must be between 0 and 255"),
@@ -238,7 +251,16 @@ def test_input_is_not_modified():
 
 def test_fwmark_rules():
     assert fwmark_rules(model()) == [
-        {"service": "sipserver", "family": "inet", "vip": "172.16.11.211", "protocol": p, "port": n, "mark": 3}
+        {
+            "service": "sipserver",
+            "family": "inet",
+            "vip": "172.16.11.211",
+            "protocol": p,
+            "port": n,
+            "mark": 3,
+            "destination": "172.16.11.211/32",
+            "set_mark": "0x3/0xffffffff",
+        }
         for p, n in (("udp", 5060), ("udp", 5061), ("tcp", 5060), ("tcp", 5061))
     ]
 

@@ -414,10 +414,6 @@ def _ipv6(cluster):
             "director_cluster.virtual_services[1].persistence_granularity: lvs.cf's pmask needs persistent > 0",
         ),
         (
-            lambda c: web(c).update(sorry_server={"address": "172.16.11.99", "port": 8080}),
-            "director_cluster.virtual_services[0].sorry_server.port: lvs.cf's sorry_server is an address only",
-        ),
-        (
             lambda c: web(c).update(check={"type": "none"}),
             "director_cluster.virtual_services[0].check.type: nanny always checks the real servers",
         ),

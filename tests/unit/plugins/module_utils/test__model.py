@@ -161,3 +161,28 @@ def test_tables():
     assert _model.MAX_FWMARK == 2**32 - 1
     assert _model.FORWARDING_FLAGS == {"route": "-g", "masq": "-m", "tunnel": "-i"}
     assert "sip" in _model.PERSISTENCE_ENGINES
+
+
+@pytest.mark.parametrize(
+    ("value", "family", "prefix"),
+    [(24, "inet", 24), ("255.255.255.0", "inet", 24), (" 32 ", "inet", 32), (0, "inet", 0), (64, "inet6", 64)],
+)
+def test_check_prefix(value, family, prefix):
+    assert _model.check_prefix(value, "mask", family) == prefix
+
+
+@pytest.mark.parametrize(
+    ("value", "family"), [(33, "inet"), (129, "inet6"), ("255.0.255.0", "inet"), ("ffff::", "inet6"), ("", "inet")]
+)
+def test_check_prefix_refuses(value, family):
+    with pytest.raises(_model.LvsError, match="^mask must be"):
+        _model.check_prefix(value, "mask", family)
+
+
+def test_one_interface_name_rule():
+    assert _model.check_interface(" ens2 ") == "ens2"
+    for bad in ("eth0 eth1", "a" * 16, "", None, "eth0}", 7):
+        with pytest.raises(_model.LvsError, match="must be a network interface name"):
+            _model.check_interface(bad)
+    assert _model.address_family("fd00::1") == "inet6"
+    assert _model.address_family("10.0.0.1") == "inet"
