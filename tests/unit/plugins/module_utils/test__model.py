@@ -175,7 +175,7 @@ def test_check_prefix(value, family, prefix):
     ("value", "family"), [(33, "inet"), (129, "inet6"), ("255.0.255.0", "inet"), ("ffff::", "inet6"), ("", "inet")]
 )
 def test_check_prefix_refuses(value, family):
-    with pytest.raises(_model.LvsError, match="^mask must be"):
+    with pytest.raises(_model.LvsError, match=r"^mask must be"):
         _model.check_prefix(value, "mask", family)
 
 
