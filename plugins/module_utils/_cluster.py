@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 
 from ansible_collections.sipvs.lvs.plugins.module_utils._model import (
+    HASH_FLAGS,
+    HASH_SCHEDULERS,
     PERSISTENCE_ENGINES,
     LvsError,
     address_family,
@@ -47,6 +49,7 @@ SERVICE_KEYS = (
     "fwmark",
     "ports",
     "scheduler",
+    "scheduler_flags",
     "forwarding",
     "persistent",
     "persistence_granularity",
@@ -80,7 +83,14 @@ VRRP_VERSIONS = ("2", "3")
 VRRP_DEFAULTS = {"virtual_router_id": 51, "advert_int": 1, "version": 2, "interface": "eth0", "unicast": False}
 SYNC_DEFAULTS = {"enabled": False, "id": 0}
 TIMEOUT_DEFAULTS = dict.fromkeys(TIMEOUT_KEYS, 0)
-SERVICE_DEFAULTS = {"protocol": "tcp", "scheduler": "wlc", "forwarding": "route", "persistent": 0, "one_packet": False}
+SERVICE_DEFAULTS = {
+    "protocol": "tcp",
+    "scheduler": "wlc",
+    "scheduler_flags": [],
+    "forwarding": "route",
+    "persistent": 0,
+    "one_packet": False,
+}
 PORT_DEFAULTS = {"protocol": "tcp"}
 # type applies to a check that is given; no check at all is type none.
 CHECK_DEFAULTS = {
@@ -151,6 +161,19 @@ def _number(value, what, low, high):
     if not low <= number <= high:
         raise LvsError("%s must be between %s and %s, got %s" % (what, low, high, value), key=what)
     return int(number) if number == int(number) else number
+
+
+def _scheduler_flags(value, scheduler, where):
+    """The hashing schedulers' flags (fallback, port), each once, in HASH_FLAGS order."""
+    what = where + ".scheduler_flags"
+    value = SERVICE_DEFAULTS["scheduler_flags"] if value is None else value
+    flags = [check_choice(f, what, HASH_FLAGS) for f in _list(value, what, True)]
+    if flags and scheduler not in HASH_SCHEDULERS:
+        raise LvsError(
+            "%s applies to the %s schedulers only, not %s" % (what, " and ".join(HASH_SCHEDULERS), scheduler),
+            key=what,
+        )
+    return [f for f in HASH_FLAGS if f in flags]
 
 
 def _vip_netmask(value, vip, what):
@@ -363,6 +386,7 @@ def _service(data, index, address_of, what):
         service["port"] = check_port(data.get("port"), where + ".port")
         service["ports"] = [{"protocol": service["protocol"], "port": service["port"]}]
     service["scheduler"] = check_scheduler(data.get("scheduler", SERVICE_DEFAULTS["scheduler"]), where + ".scheduler")
+    service["scheduler_flags"] = _scheduler_flags(data.get("scheduler_flags"), service["scheduler"], where)
     service["forwarding"] = check_choice(
         data.get("forwarding", SERVICE_DEFAULTS["forwarding"]), where + ".forwarding", FORWARDING
     )

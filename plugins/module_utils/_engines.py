@@ -154,6 +154,8 @@ def _service_restrictions(service, where):
         _refuse(where + ".one_packet", "lvs.cf has no one-packet scheduling (IPVS -o)")
     if service["quorum"] is not None:
         _refuse(where + ".quorum", "lvs.cf has no quorum")
+    if service["scheduler_flags"]:
+        _refuse(where + ".scheduler_flags", "lvs.cf has no scheduler flags")
     if service["scheduler"] not in PIRANHA_SCHEDULERS:
         _refuse(
             where + ".scheduler",
@@ -328,6 +330,8 @@ def static_services(model):
         else:
             spec = {"protocol": service["protocol"], "address": service["vip"], "port": service["port"]}
         spec["scheduler"] = service["scheduler"]
+        if service["scheduler_flags"]:
+            spec["scheduler_flags"] = ["%s-%s" % (service["scheduler"], flag) for flag in service["scheduler_flags"]]
         spec["persistent"] = service["persistent"]
         if service["persistent"] and service["persistence_granularity"] is not None:
             prefix = service["persistence_granularity"]
@@ -464,7 +468,9 @@ def _virtual_server(service, where, director, settings, next_udp_port):
     else:
         keyword = "virtual_server %s %d" % (service["vip"], service["port"])
         lines = [_words("protocol", service["protocol"].upper())]
-    lines += [_words("lvs_sched", service["scheduler"]), _words("lvs_method", "DR")]
+    lines.append(_words("lvs_sched", service["scheduler"]))
+    lines += [_words("%s-%s" % (service["scheduler"], flag)) for flag in service["scheduler_flags"]]
+    lines.append(_words("lvs_method", "DR"))
     lines.append(_words("delay_loop", service["check"]["interval"]))
     if service["persistent"]:
         lines.append(_words("persistence_timeout", service["persistent"]))

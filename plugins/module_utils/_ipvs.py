@@ -24,6 +24,7 @@ from ansible_collections.sipvs.lvs.plugins.module_utils._model import FAMILIES a
 from ansible_collections.sipvs.lvs.plugins.module_utils._model import (
     FORWARDING_FLAGS,
     PERSISTENCE_ENGINES,
+    SCHEDULER_FLAGS,
     LvsError,
     check_choice,
     check_fwmark,
@@ -58,7 +59,6 @@ MAX_TIMEOUT = 86400 * 31
 # Thresholds are kernel u32 but ipvsadm parses them as int.
 MAX_THRESHOLD = 2**31 - 1
 # ipvsadm's scheduler flags (-b); sh and mh have their own names for flag-1/2.
-SCHEDULER_FLAGS = ("flag-1", "flag-2", "flag-3", "sh-fallback", "sh-port", "mh-fallback", "mh-port")
 DEFAULT_SCHEDULER = "wlc"
 DEFAULT_PERSISTENT = 300
 DEFAULT_WEIGHT = 1

@@ -14,6 +14,12 @@ import re
 
 # Every scheduler the Linux IPVS code ships (ipvsadm(8)).
 SCHEDULERS = ("rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "fo", "ovf", "mh", "twos")
+# The hashing schedulers' flags: the model's names, and their ipvsadm / keepalived names (SCHED-FLAG;
+# the kernel calls them flag-1 and flag-2): fallback to another server when the hashed one is unavailable,
+# and hash the source port too.
+HASH_SCHEDULERS = ("sh", "mh")
+HASH_FLAGS = ("fallback", "port")
+SCHEDULER_FLAGS = ("flag-1", "flag-2", "flag-3", *("%s-%s" % (s, f) for s in HASH_SCHEDULERS for f in HASH_FLAGS))
 # What Piranha's lvs.cf accepts (a subset of the above).
 PIRANHA_SCHEDULERS = ("rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh")
 PROTOCOLS = ("tcp", "udp", "sctp")

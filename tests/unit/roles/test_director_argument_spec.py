@@ -28,6 +28,7 @@ LEVELS = {
         {
             "protocol": PROTOCOLS,
             "scheduler": SCHEDULERS,
+            "scheduler_flags": model.HASH_FLAGS,
             "forwarding": model.FORWARDING,
             "persistence_engine": PERSISTENCE_ENGINES,
         },
@@ -76,6 +77,7 @@ TYPES = {
     "virtual_services.ports.protocol": STR,
     "virtual_services.ports.port": {**INT, **REQUIRED},
     "virtual_services.scheduler": STR,
+    "virtual_services.scheduler_flags": {"type": "list", "elements": "str"},
     "virtual_services.forwarding": STR,
     "virtual_services.persistent": INT,
     "virtual_services.persistence_granularity": RAW,
@@ -116,7 +118,8 @@ EVERY_KEY = {
             "vip_netmask": "255.255.255.0",
             "protocol": "tcp",
             "port": 80,
-            "scheduler": "rr",
+            "scheduler": "mh",
+            "scheduler_flags": ["port", "fallback"],
             "forwarding": "route",
             "persistent": 300,
             "persistence_granularity": 24,
@@ -170,12 +173,12 @@ def spec_by_path():
 
 
 def model_paths():
-    return [(level + "." if level else "") + key for level, (keys, _, _) in LEVELS.items() for key in keys]
+    return [(level + "." if level else "") + key for level, (keys, dummy, dummy2) in LEVELS.items() for key in keys]
 
 
 def model_entry(path):
     """The model's (default, choices) of ``path``; None where it has none."""
-    level, _, key = path.rpartition(".")
+    level, dummy, key = path.rpartition(".")
     _keys, defaults, choices = LEVELS[level]
     return defaults.get(key), choices.get(key)
 

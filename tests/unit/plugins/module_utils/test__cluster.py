@@ -162,6 +162,13 @@ def test_subsecond_advert_needs_vrrp3():
         (["virtual_services", 1, "port"], 5060, r"virtual_services\[1\]\.port: a firewall-mark service"),
         (["virtual_services", 0, "ports"], [{"port": 81}], r"virtual_services\[0\]\.ports needs fwmark"),
         (["virtual_services", 1, "persistence_engine"], "sip", r"persistence_engine needs persistent > 0"),
+        (
+            ["virtual_services", 0, "scheduler_flags"],
+            ["port"],
+            r"virtual_services\[0\]\.scheduler_flags applies to the sh and mh schedulers only, not wlc",
+        ),
+        (["virtual_services", 0, "scheduler_flags"], ["mh-port"], r"scheduler_flags must be one of fallback, port"),
+        (["virtual_services", 0, "scheduler_flags"], "port", r"scheduler_flags must be a list"),
         (["virtual_services", 1, "persistence_engine"], "callid", r"persistence_engine must be one of sip"),
         (["virtual_services", 0, "one_packet"], True, r"virtual_services\[0\]\.one_packet applies only to UDP"),
         (["virtual_services", 0, "one_packet"], "maybe", r"virtual_services\[0\]\.one_packet must be a boolean"),
@@ -305,3 +312,10 @@ def test_director_settings():
 def test_director_settings_errors(directors, me, priorities, message):
     with pytest.raises(LvsError, match=message):
         director_settings(directors, me, HOSTS.get, priorities)
+
+
+def test_scheduler_flags_are_kept_once_in_one_order():
+    cluster = copy.deepcopy(TUTORIAL)
+    cluster["virtual_services"][0].update(scheduler="mh", scheduler_flags=["port", "fallback", "port"])
+    assert model(cluster)["virtual_services"][0]["scheduler_flags"] == ["fallback", "port"]
+    assert model()["virtual_services"][0]["scheduler_flags"] == []

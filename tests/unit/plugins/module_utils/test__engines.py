@@ -400,6 +400,10 @@ def _ipv6(cluster):
         ),
         (lambda c: web(c).update(quorum=2), "director_cluster.virtual_services[0].quorum: lvs.cf has no quorum"),
         (
+            lambda c: web(c).update(scheduler="sh", scheduler_flags=["port"]),
+            "director_cluster.virtual_services[0].scheduler_flags: lvs.cf has no scheduler flags",
+        ),
+        (
             lambda c: web(c).update(scheduler="sed"),
             "director_cluster.virtual_services[0].scheduler: lvs.cf accepts only rr, wrr, lc, wlc, lblc, lblcr, dh,"
             " sh, got 'sed'",

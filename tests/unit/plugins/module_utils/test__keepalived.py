@@ -15,7 +15,7 @@ import pytest
 import yaml
 from ansible_collections.sipvs.lvs.plugins.module_utils import _sip
 from ansible_collections.sipvs.lvs.plugins.module_utils._cluster import director_settings, normalize_cluster
-from ansible_collections.sipvs.lvs.plugins.module_utils._engines import keepalived_config
+from ansible_collections.sipvs.lvs.plugins.module_utils._engines import keepalived_config, static_services
 from ansible_collections.sipvs.lvs.plugins.module_utils._model import LvsError
 
 ROOT = pathlib.Path(__file__).resolve().parents[4]
@@ -175,3 +175,12 @@ def test_a_native_sip_check_of_an_ipv6_real_server_from_an_ipv4_director_is_refu
     service.update(ports=[{"protocol": "udp", "port": 5060}], check={"type": "sip"})
     with pytest.raises(LvsError, match=r"virtual_services\[5\].check: .*fd00::11.* from the director's 10.0.0.1"):
         engine(case, "d1")
+
+
+def test_scheduler_flags_follow_their_scheduler_in_each_engine():
+    model = normalize_cluster(CASES["rich"]["cluster"], CASES["rich"]["hosts"].get)
+    me = director_settings(CASES["rich"]["directors"], "d1", CASES["rich"]["hosts"].get)
+    server = keepalived_config(model, me, {"router_id": "d1"})["virtual_servers"][-1]
+    assert server["lines"][1:4] == [["lvs_sched", "mh"], ["mh-fallback"], ["mh-port"]]
+    assert static_services(model)[-1]["scheduler_flags"] == ["mh-fallback", "mh-port"]
+    assert "scheduler_flags" not in static_services(model)[0]

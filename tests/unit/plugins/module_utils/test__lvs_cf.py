@@ -701,7 +701,7 @@ def _servers_fit(virtual):
     taken = [
         (s["address"], s.get("port", virtual["options"].get("port", 80))) for s in virtual["servers"] if "address" in s
     ]
-    return vip not in [address for address, _ in taken] and len(taken) == len(set(taken))
+    return vip not in [address for address, dummy in taken] and len(taken) == len(set(taken))
 
 
 MODELS = st.fixed_dictionaries(
@@ -1142,7 +1142,7 @@ def only_lvs_error(text, **kwargs):
 
 def _random_bytes(seed, size):
     rnd = random.Random(seed)
-    return bytes(rnd.getrandbits(8) for _ in range(size)).decode("utf-8", "surrogateescape")
+    return bytes(rnd.getrandbits(8) for dummy in range(size)).decode("utf-8", "surrogateescape")
 
 
 def _random_lines(seed):
@@ -1150,7 +1150,7 @@ def _random_lines(seed):
     rnd = random.Random(seed)
     words = ["virtual", "server", "failover", "{", "}", "=", "#", '"', "'", "\\", "port", "address", "1", "x", "\t"]
     words += ["10.0.0.1", "eth0:1", "::1", "9" * 30, "\x00", "\r", "\ufeff", "é", "serial_no", "weight", "send"]
-    return "\n".join(" ".join(rnd.choice(words) for _ in range(rnd.randrange(6))) for _ in range(40))
+    return "\n".join(" ".join(rnd.choice(words) for dummy in range(rnd.randrange(6))) for dummy in range(40))
 
 
 HOSTILE = {

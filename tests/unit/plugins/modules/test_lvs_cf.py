@@ -692,7 +692,7 @@ def test_servers_piranha_cannot_load_fail_naming_the_option(run, tmp_path, serve
 def test_random_bytes_fail_naming_file_and_line(run, tmp_path, seed):
     rnd = random.Random(seed)
     path = tmp_path / "lvs.cf"
-    path.write_bytes(bytes(rnd.getrandbits(8) for _ in range(200 * (seed + 1))))
+    path.write_bytes(bytes(rnd.getrandbits(8) for dummy in range(200 * (seed + 1))))
     before = snapshot(path)
     result = run({"path": str(path), "globals": {"keepalive": 3}})
     assert_failed_untouched(result, path, before, "%s:" % path)
