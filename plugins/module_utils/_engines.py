@@ -379,6 +379,7 @@ KEEPALIVED_SETTINGS = {
     "sip_check_path": (PIRANHA_SETTINGS["sip_check_path"], re.compile(r"^/[A-Za-z0-9_./+-]{1,254}$")),
     "sip_check_source_port": (5070, None),
 }
+_SECRET_SETTINGS = ("vrrp_auth_pass",)
 # keepalived's require_reply for a SIP check: the first bytes of any SIP status line, "SIP/2.0 ".
 _SIP_STATUS_PREFIX = b"SIP/2.0 ".hex()
 
@@ -393,7 +394,9 @@ def _keepalived_settings(settings, vrrp):
         if pattern is None:
             out[key] = check_port(value, what)
         elif not isinstance(value, str) or not pattern.match(value):
-            raise LvsError("%s must match %s, got %r" % (what, pattern.pattern, value), key=what)
+            # A secret's value is never part of a message.
+            got = "" if key in _SECRET_SETTINGS else ", got %r" % (value,)
+            raise LvsError("%s must match %s%s" % (what, pattern.pattern, got), key=what)
         else:
             out[key] = value
     if out["check_user"] == "root":

@@ -207,3 +207,18 @@ def test_sip_check_gets_a_real_reply(host):
     )
     assert result.rc == 0, result.stderr
     assert "answered 200" in result.stderr
+
+
+def test_keepalived_restarts_by_itself(host):
+    # The role's drop-in: Debian's unit has Restart=no, so a SIGKILLed keepalived stayed dead.
+    dropin = host.file("/etc/systemd/system/keepalived.service.d/sipvs-restart.conf")
+    assert dropin.user == "root"
+    assert dropin.mode == 0o644
+    for line in ("Restart=on-failure", "RestartSec=1s", "StartLimitIntervalSec=60", "StartLimitBurst=5"):
+        assert line + "\n" in dropin.content_string, line
+    # systemd has loaded it (the role's daemon-reload), not only the file on disk.
+    assert host.check_output("systemctl show -p Restart keepalived") == "Restart=on-failure"
+    assert host.check_output("systemctl show -p RestartUSec keepalived") == "RestartUSec=1s"
+    assert host.check_output("systemctl show -p StartLimitBurst keepalived") == "StartLimitBurst=5"
+    assert host.check_output("systemctl show -p NeedDaemonReload keepalived") == "NeedDaemonReload=no"
+    assert "sipvs-restart.conf" in host.check_output("systemctl show -p DropInPaths keepalived")
