@@ -117,6 +117,30 @@ def test_dead_asterisk_leaves_the_pool_calls_go_on_and_it_comes_back(converged):
     assert after[victim] > before[victim], (before, after)
 
 
+def keepalived_pid(director):
+    result = proof.run_on(director, ["systemctl", "show", "--property=MainPID", "--value", "keepalived"], timeout=15)
+    return result.stdout.strip() if result.returncode == 0 else ""
+
+
+def test_a_killed_keepalived_comes_back_by_itself_and_the_pair_is_whole(converged):
+    # Debian's unit has Restart=no; the director role's drop-in restarts it (issue 16).
+    active = proof.director_holding()
+    assert active is not None
+    before = keepalived_pid(active)
+    assert before not in ("", "0"), before
+    kill = proof.run_on(active, ["systemctl", "kill", "--signal=SIGKILL", "keepalived"], timeout=15)
+    assert kill.returncode == 0, kill.stderr
+    proof.wait_until(lambda: keepalived_pid(active) not in ("", "0", before), SETTLE, 0.5, "keepalived restarted")
+    for director in proof.DIRECTORS:
+        state = proof.run_on(director, ["systemctl", "is-active", "keepalived"], timeout=15).stdout.strip()
+        assert state == "active", (director, state)
+    # One holder again (the restarted one has the higher priority and takes the VIPs back) with the full pool.
+    proof.wait_until(proof.cluster_healthy, SETTLE, 1, "a VIP holder with every real server in its pool")
+    proof.flush_client_neighbours()
+    calls = proof.Sipp(rate=10, limit=50, duration_ms=500, calls=20).wait()
+    assert calls["successful"] == 20 and calls["failed"] == 0, calls
+
+
 def test_backup_director_takes_over_and_the_killed_one_rejoins(converged):
     active = proof.director_holding()
     assert active is not None
