@@ -73,8 +73,8 @@ def _normalised(model, name):
     return model
 
 
-def cluster_model(cluster, hostvars=None, var="lvs_cluster"):
-    return _checked(normalize_cluster, cluster, _resolver(hostvars), var=var)
+def cluster_model(cluster, hostvars=None, var="lvs_cluster", directors=None):
+    return _checked(normalize_cluster, cluster, _resolver(hostvars), var=var, directors=directors)
 
 
 def cluster_vips_served_by(model, *names, port=None, protocol=None):

@@ -10,6 +10,7 @@ shape that the roles' templates read. Every error names the variable path, e.g.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 
 from ansible_collections.sipvs.lvs.plugins.module_utils._model import (
@@ -27,6 +28,7 @@ from ansible_collections.sipvs.lvs.plugins.module_utils._model import (
     check_protocol,
     check_range,
     check_scheduler,
+    check_vip,
     check_weight,
     find_duplicates,
 )
@@ -34,9 +36,14 @@ from ansible_collections.sipvs.lvs.plugins.module_utils._model import (
 CHECK_TYPES = ("http", "tcp", "sip", "none")
 SIP_TRANSPORTS = ("udp", "tcp")
 FORWARDING = ("route",)
-NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+# Names of services and real servers end in keepalived.conf comments and lvs.cf block names.
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}\Z")
+NAME_RULE = "1-64 of A-Z a-z 0-9 _ . -, the first a letter or digit"
+# An HTTP check's URL path is one word of keepalived.conf (path) and part of a quoted lvs.cf string (send):
+# no space, quote, brace, comment sign (# !), keepalived variable ($) or control character.
+CHECK_PATH_RE = re.compile(r"^/[A-Za-z0-9._~&()*+,;=:@%/?-]{0,1023}\Z")
 
-VRRP_KEYS = ("virtual_router_id", "advert_int", "version", "interface", "unicast")
+VRRP_KEYS = ("virtual_router_id", "advert_int", "version", "interface", "unicast", "networks")
 SYNC_KEYS = ("enabled", "interface", "id", "maxlen")
 TIMEOUT_KEYS = ("tcp", "tcpfin", "udp")
 CLUSTER_KEYS = ("vrrp", "sync_daemon", "timeouts", "virtual_services")
@@ -44,6 +51,7 @@ SERVICE_KEYS = (
     "name",
     "vip",
     "vip_netmask",
+    "routed",
     "protocol",
     "port",
     "fwmark",
@@ -84,6 +92,7 @@ VRRP_DEFAULTS = {"virtual_router_id": 51, "advert_int": 1, "version": 2, "interf
 SYNC_DEFAULTS = {"enabled": False, "id": 0}
 TIMEOUT_DEFAULTS = dict.fromkeys(TIMEOUT_KEYS, 0)
 SERVICE_DEFAULTS = {
+    "routed": False,
     "protocol": "tcp",
     "scheduler": "wlc",
     "scheduler_flags": [],
@@ -147,7 +156,8 @@ def _text(value, what, pattern=None):
         raise LvsError("%s must be a string, got %r" % (what, value), key=what)
     text = str(value).strip()
     if not text or (pattern is not None and not pattern.match(text)):
-        raise LvsError("%s is not a valid name: %r" % (what, value), key=what)
+        rule = " (%s)" % NAME_RULE if pattern is NAME_RE else ""
+        raise LvsError("%s is not a valid name%s: %r" % (what, rule, value), key=what)
     return text
 
 
@@ -187,6 +197,39 @@ def _vip_netmask(value, vip, what):
     return prefix
 
 
+def _vip_not_broadcast(vip, prefix, what):
+    """An IPv4 VIP is not the broadcast address of its own network (vip_netmask below 31)."""
+    if address_family(vip) != "inet" or prefix >= 31:
+        return
+    network = ipaddress.ip_network("%s/%d" % (vip, prefix), strict=False)
+    if ipaddress.ip_address(vip) == network.broadcast_address:
+        raise LvsError(
+            "%s %s is the broadcast address of its network %s (vip_netmask %d): a VIP must be a unicast address"
+            % (what, vip, network, prefix),
+            key=what,
+        )
+
+
+def _networks(value, what):
+    """vrrp.networks: the networks (CIDR) of the VRRP interface, canonical, none of prefix 0."""
+    networks = []
+    for index, item in enumerate(_list(value, what, allow_empty=True)):
+        where = "%s[%d]" % (what, index)
+        try:
+            if not isinstance(item, str) or "/" not in item:
+                raise ValueError(item)
+            network = ipaddress.ip_network(item.strip(), strict=False)
+        except ValueError:
+            raise LvsError(
+                "%s must be a network with its prefix length, such as 172.16.11.0/24, got %r" % (where, item),
+                key=where,
+            ) from None
+        if network.prefixlen == 0:
+            raise LvsError("%s must not have prefix length 0 (it would hold every address)" % where, key=where)
+        networks.append(str(network))
+    return networks
+
+
 def _vrrp(data, what):
     data = _mapping(data, what)
     _unknown(data, VRRP_KEYS, what)
@@ -206,6 +249,8 @@ def _vrrp(data, what):
         "version": int(version),
         "interface": check_interface(data.get("interface", VRRP_DEFAULTS["interface"]), what + ".interface"),
         "unicast": _bool(data.get("unicast", VRRP_DEFAULTS["unicast"]), what + ".unicast"),
+        # Optional: the networks the VRRP interface has; each VIP that is not routed must lie in one.
+        "networks": _networks(data["networks"], what + ".networks") if data.get("networks") is not None else [],
     }
 
 
@@ -249,9 +294,13 @@ def _check(data, service, what):
     if data.get("port") is not None:
         check["port"] = check_port(data["port"], what + ".port")
     if kind == "http":
-        path = str(data.get("path", CHECK_DEFAULTS["path"]))
-        if not path.startswith("/") or any(c.isspace() or c == '"' for c in path):
-            raise LvsError("%s.path must be an absolute URL path without spaces, got %r" % (what, path), key=what)
+        path = data.get("path", CHECK_DEFAULTS["path"])
+        if not isinstance(path, str) or not CHECK_PATH_RE.match(path):
+            raise LvsError(
+                "%s.path must be an absolute URL path of at most 1024 characters from A-Z a-z 0-9 and"
+                " ._~&()*+,;=:@%%/?- (no space, quote, brace, #, !, $ or control character), got %r" % (what, path),
+                key=what + ".path",
+            )
         statuses = data.get("expect_status", CHECK_DEFAULTS["expect_status"])
         if not isinstance(statuses, (list, tuple)):
             statuses = [statuses]
@@ -273,7 +322,25 @@ def _check(data, service, what):
             % (what, service["name"]),
             key=what + ".port",
         )
+    _tcp_check_has_a_tcp_port(kind, check, service, what)
     return check
+
+
+def _ports_text(ports):
+    return ", ".join("%d/%s" % (p["port"], p["protocol"]) for p in ports)
+
+
+def _tcp_check_has_a_tcp_port(kind, check, service, what):
+    """An HTTP or TCP check connects over TCP: on a service whose ports are all UDP it would check a port the
+    real servers do not serve over TCP, unless check.port names the TCP port to check."""
+    if kind not in ("http", "tcp") or check["port"] is not None:
+        return
+    if all(p["protocol"] == "udp" for p in service["ports"]):
+        raise LvsError(
+            "%s.type %s connects over TCP, but the service's ports are all UDP (%s): use a sip check, no check,"
+            " or give check.port, a TCP port the real servers listen on" % (what, kind, _ports_text(service["ports"])),
+            key=what + ".type",
+        )
 
 
 def _routed_port(value, service, what):
@@ -301,6 +368,12 @@ def _real_servers(data, service, address_of, what):
             raise LvsError("%s: give host or address, not both" % where, key=where)
         if host is not None:
             host = _text(host, where + ".host")
+            if item.get("name") is None and not NAME_RE.match(host):
+                raise LvsError(
+                    "%s.host %r cannot name the real server in keepalived.conf and lvs.cf: give it a name (%s)"
+                    % (where, host, NAME_RULE),
+                    key=where + ".host",
+                )
             address = None
             if address_of is not None:
                 found = address_of(host)
@@ -341,22 +414,48 @@ def _real_servers(data, service, address_of, what):
     return servers
 
 
+def _sip_engine_udp_only(service, where):
+    """IPVS's SIP persistence engine reads the Call-ID of UDP packets only (ip_vs_pe_sip)."""
+    if service["persistence_engine"] != "sip":
+        return
+    other = [p for p in service["ports"] if p["protocol"] != "udp"]
+    if other:
+        raise LvsError(
+            "%s.persistence_engine sip: IPVS's SIP engine parses SIP over UDP only, but the service also has %s:"
+            " put those ports in a service of their own" % (where, _ports_text(other)),
+            key=where + ".persistence_engine",
+        )
+
+
+def _quorum_reachable(service, where):
+    """keepalived brings a service up when its healthy real servers' weights add up to quorum."""
+    total = sum(rs["weight"] for rs in service["real_servers"])
+    if service["quorum"] is not None and service["quorum"] > total:
+        raise LvsError(
+            "%s.quorum %d is above the sum of the weights of its real servers (%d): the service could never be up"
+            % (where, service["quorum"], total),
+            key=where + ".quorum",
+        )
+
+
 def _service(data, index, address_of, what):
     where = "%s[%d]" % (what, index)
     data = _mapping(data, where)
     _unknown(data, SERVICE_KEYS, where)
     name = _text(data.get("name"), where + ".name", NAME_RE)
-    vip = check_ip(data.get("vip"), where + ".vip")
+    vip = check_vip(data.get("vip"), where + ".vip")
     service = {
         "name": name,
         "vip": vip,
         "vip_netmask": _vip_netmask(data.get("vip_netmask"), vip, where + ".vip_netmask"),
+        "routed": _bool(data.get("routed", SERVICE_DEFAULTS["routed"]), where + ".routed"),
         "family": address_family(vip),
         "fwmark": None,
         "protocol": None,
         "port": None,
         "ports": [],
     }
+    _vip_not_broadcast(vip, service["vip_netmask"], where + ".vip")
     if data.get("fwmark") is not None:
         for key in ("port", "protocol"):
             if data.get(key) is not None:
@@ -409,6 +508,7 @@ def _service(data, index, address_of, what):
                 % where,
                 key=where + ".persistence_engine",
             )
+        _sip_engine_udp_only(service, where)
     service["one_packet"] = _bool(data.get("one_packet", SERVICE_DEFAULTS["one_packet"]), where + ".one_packet")
     if service["one_packet"] and not any(p["protocol"] == "udp" for p in service["ports"]):
         raise LvsError("%s.one_packet applies only to UDP services" % where, key=where + ".one_packet")
@@ -428,16 +528,113 @@ def _service(data, index, address_of, what):
         }
     service["check"] = _check(data.get("check"), service, where + ".check")
     service["real_servers"] = _real_servers(data.get("real_servers"), service, address_of, where + ".real_servers")
+    _quorum_reachable(service, where)
     return service
 
 
-def normalize_cluster(cluster, address_of, var="lvs_cluster"):
+def _director_addresses(directors, address_of):
+    """(host, address) of each director, resolved like the real servers; none without ``directors``."""
+    if directors is None:
+        return []
+    if not isinstance(directors, (list, tuple)):
+        raise LvsError("directors must be a list of inventory hostnames, got %r" % (directors,), key="directors")
+    if address_of is None:
+        raise LvsError("directors can be checked only with the inventory's addresses (hostvars)", key="directors")
+    found = []
+    for host in directors:
+        address = address_of(host)
+        if address is None:
+            raise LvsError("director %r is not a host in the inventory" % (host,), key="directors")
+        found.append((host, check_ip(address, "lvs_address of director %s" % host)))
+    return found
+
+
+def _servers_are_not_vips(services, what):
+    """No real server or sorry server has the address of a VIP of the model: its own service's (then the VIP is
+    the mistake) or another's (then the server is)."""
+    vips = {}
+    for index, service in enumerate(services):
+        vips.setdefault(service["vip"], index)
+    for index, service in enumerate(services):
+        where = "%s[%d]" % (what, index)
+        servers = [("%s.real_servers[%d]" % (where, n), rs["address"]) for n, rs in enumerate(service["real_servers"])]
+        if service["sorry_server"] is not None:
+            servers.append((where + ".sorry_server", service["sorry_server"]["address"]))
+        for server, address in servers:
+            if address == service["vip"]:
+                raise LvsError(
+                    "%s.vip %s is also the address of %s: a VIP must not be a real or sorry server's address"
+                    % (where, address, server),
+                    key=where + ".vip",
+                )
+            if address in vips:
+                other = "%s[%d]" % (what, vips[address])
+                raise LvsError(
+                    "%s is %s, the VIP of %s (%s.vip): a real or sorry server must not have a VIP's address"
+                    % (server, address, services[vips[address]]["name"], other),
+                    key=server,
+                )
+
+
+def _vips_are_not_directors(services, directors, what):
+    """A VIP moves between the directors: it is no director's own address."""
+    owners = dict((address, host) for host, address in directors)
+    for index, service in enumerate(services):
+        if service["vip"] in owners:
+            where = "%s[%d].vip" % (what, index)
+            raise LvsError(
+                "%s %s is the address of director %s: a VIP moves between the directors, it cannot be one's own"
+                % (where, service["vip"], owners[service["vip"]]),
+                key=where,
+            )
+
+
+def _vips_on_director_networks(services, networks, directors, what, var):
+    """A VIP that is not ``routed`` lies on the directors' network: in one of ``vrrp.networks`` when given, else
+    (when its vip_netmask is not a host prefix) in the network of every director of its address family under
+    its vip_netmask. With neither, the inventory does not say the directors' networks: nothing is checked."""
+    networks = [ipaddress.ip_network(n) for n in networks]
+    for index, service in enumerate(services):
+        if service["routed"]:
+            continue
+        where = "%s[%d]" % (what, index)
+        vip = ipaddress.ip_address(service["vip"])
+        if networks:
+            if not any(vip.version == n.version and vip in n for n in networks):
+                raise LvsError(
+                    "%s.vip %s is in none of %s.vrrp.networks (%s), the networks of the directors' VRRP interface:"
+                    " give it an address in one of them, or set %s.routed: true if it is routed to the directors"
+                    % (where, vip, var, ", ".join(map(str, networks)), where),
+                    key=where + ".vip",
+                )
+            continue
+        if service["vip_netmask"] == vip.max_prefixlen:
+            continue
+        network = ipaddress.ip_network("%s/%d" % (vip, service["vip_netmask"]), strict=False)
+        outside = [
+            "%s (%s)" % (host, address)
+            for host, address in directors
+            if ipaddress.ip_address(address).version == vip.version and ipaddress.ip_address(address) not in network
+        ]
+        if outside:
+            raise LvsError(
+                "%s.vip %s/%d: its network %s does not hold director %s: give the VIP an address of the directors'"
+                " network, or set %s.routed: true if it is routed to the directors"
+                % (where, vip, service["vip_netmask"], network, ", ".join(outside), where),
+                key=where + ".vip",
+            )
+
+
+def normalize_cluster(cluster, address_of, var="lvs_cluster", directors=None):
     """Validate ``cluster`` (the inventory's ``lvs_cluster``) and return it in canonical form.
 
     ``address_of(host)`` returns the address of an inventory host (its
     ``lvs_address`` or ``ansible_host``) or None for a name the inventory lacks.
     With ``address_of=None`` real servers named by ``host`` are not resolved
     (their ``address`` stays None): enough to match them by name.
+    ``directors`` (inventory hostnames, resolved with ``address_of``) adds the
+    checks that need the directors' addresses: no VIP is a director's, and a VIP
+    with a network vip_netmask is on the directors' network.
     Raises LvsError naming the offending variable path.
     """
     if cluster is None:
@@ -461,6 +658,10 @@ def normalize_cluster(cluster, address_of, var="lvs_cluster"):
         raise LvsError("%s: fwmark %s is used by more than one service" % (what, dup), key=what)
     for dup in find_duplicates([(s["vip"], p["protocol"], p["port"]) for s in services for p in s["ports"]]):
         raise LvsError("%s: %s %s/%s is claimed by more than one service" % (what, dup[0], dup[2], dup[1]), key=what)
+    _servers_are_not_vips(services, what)
+    addresses = _director_addresses(directors, address_of)
+    _vips_are_not_directors(services, addresses, what)
+    _vips_on_director_networks(services, vrrp["networks"], addresses, what, var)
     return model
 
 

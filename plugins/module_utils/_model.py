@@ -101,6 +101,32 @@ def check_ip(value, what="address"):
         raise LvsError("%s must be an IP address, got %r" % (what, value), key=what) from None
 
 
+# What a VIP cannot be, in the order the checks name it: (test, what the address is).
+_NOT_A_VIP = (
+    (lambda ip: ip.is_unspecified or (ip.version == 4 and ip in _THIS_NETWORK), "unspecified (0.0.0.0/8 or ::)"),
+    (lambda ip: ip.is_loopback, "a loopback address"),
+    (lambda ip: ip.is_multicast, "a multicast address"),
+    (lambda ip: ip == _LIMITED_BROADCAST, "the broadcast address"),
+    (lambda ip: ip.is_link_local, "a link-local address"),
+    (lambda ip: ip.is_reserved, "a reserved address"),
+)
+_THIS_NETWORK = ipaddress.IPv4Network("0.0.0.0/8")
+_LIMITED_BROADCAST = ipaddress.IPv4Address("255.255.255.255")
+
+
+def check_vip(value, what="vip"):
+    """The canonical text of an address a virtual service can listen on: a unicast address
+    (not unspecified, loopback, multicast, the broadcast address, link-local or reserved)."""
+    address = check_ip(value, what)
+    ip = ipaddress.ip_address(address)
+    for test, kind in _NOT_A_VIP:
+        if test(ip):
+            raise LvsError(
+                "%s %s is %s: a VIP must be a unicast address the clients can reach" % (what, address, kind), key=what
+            )
+    return address
+
+
 def address_family(address):
     """``inet`` or ``inet6``: the model's name of the family of an address (canonical text)."""
     return "inet6" if ":" in str(address) else "inet"

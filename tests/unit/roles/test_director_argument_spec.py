@@ -57,6 +57,7 @@ TYPES = {
     "vrrp.version": INT,
     "vrrp.interface": STR,
     "vrrp.unicast": BOOL,
+    "vrrp.networks": {"type": "list", "elements": "str"},
     "sync_daemon": DICT,
     "sync_daemon.enabled": BOOL,
     "sync_daemon.interface": STR,
@@ -70,6 +71,7 @@ TYPES = {
     "virtual_services.name": {**STR, **REQUIRED},
     "virtual_services.vip": {**STR, **REQUIRED},
     "virtual_services.vip_netmask": RAW,
+    "virtual_services.routed": BOOL,
     "virtual_services.protocol": STR,
     "virtual_services.port": INT,
     "virtual_services.fwmark": INT,
@@ -108,7 +110,14 @@ TYPES = {
 
 # A cluster the model accepts that gives every key of the model.
 EVERY_KEY = {
-    "vrrp": {"virtual_router_id": 7, "advert_int": 0.5, "version": 3, "interface": "eth1", "unicast": True},
+    "vrrp": {
+        "virtual_router_id": 7,
+        "advert_int": 0.5,
+        "version": 3,
+        "interface": "eth1",
+        "unicast": True,
+        "networks": ["10.0.0.0/24"],
+    },
     "sync_daemon": {"enabled": True, "interface": "eth2", "id": 3, "maxlen": 64},
     "timeouts": {"tcp": 900, "tcpfin": 120, "udp": 300},
     "virtual_services": [
@@ -116,6 +125,7 @@ EVERY_KEY = {
             "name": "web",
             "vip": "10.0.0.10",
             "vip_netmask": "255.255.255.0",
+            "routed": False,
             "protocol": "tcp",
             "port": 80,
             "scheduler": "mh",
@@ -141,7 +151,9 @@ EVERY_KEY = {
             "name": "sip",
             "vip": "10.0.0.11",
             "fwmark": 5,
-            "ports": [{"protocol": "udp", "port": 5060}, {"port": 5061}],
+            "routed": True,
+            # UDP only: IPVS's SIP persistence engine parses nothing else.
+            "ports": [{"protocol": "udp", "port": 5060}, {"protocol": "udp", "port": 5061}],
             "persistent": 60,
             "persistence_engine": "sip",
             "one_packet": True,
@@ -178,7 +190,7 @@ def model_paths():
 
 def model_entry(path):
     """The model's (default, choices) of ``path``; None where it has none."""
-    level, dummy, key = path.rpartition(".")
+    level, key = path.rpartition(".")[::2]
     _keys, defaults, choices = LEVELS[level]
     return defaults.get(key), choices.get(key)
 

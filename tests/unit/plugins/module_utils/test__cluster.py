@@ -80,7 +80,9 @@ def test_tutorial_cluster_normalizes():
         "version": 3,
         "interface": "eth0",
         "unicast": False,
+        "networks": [],
     }
+    assert web["routed"] is False
     assert result["sync_daemon"] == {"enabled": True, "interface": "eth0", "id": 0, "maxlen": None}
     assert result["timeouts"] == {"tcp": 10, "tcpfin": 10, "udp": 10}
     assert web["vip"] == "172.16.11.210"
@@ -319,3 +321,272 @@ def test_scheduler_flags_are_kept_once_in_one_order():
     cluster["virtual_services"][0].update(scheduler="mh", scheduler_flags=["port", "fallback", "port"])
     assert model(cluster)["virtual_services"][0]["scheduler_flags"] == ["fallback", "port"]
     assert model()["virtual_services"][0]["scheduler_flags"] == []
+
+
+DIRECTORS = ["director1", "director2"]
+
+
+def edited(edit):
+    """The tutorial cluster changed by ``edit(cluster)``."""
+    cluster = copy.deepcopy(TUTORIAL)
+    edit(cluster)
+    return cluster
+
+
+def with_directors(cluster):
+    return normalize_cluster(copy.deepcopy(cluster), HOSTS.get, directors=DIRECTORS)
+
+
+def web(**values):
+    return lambda cluster: cluster["virtual_services"][0].update(values)
+
+
+def sip(**values):
+    return lambda cluster: cluster["virtual_services"][1].update(values)
+
+
+def vrrp(**values):
+    return lambda cluster: cluster["vrrp"].update(values)
+
+
+def both(*edits):
+    def edit(cluster):
+        for one in edits:
+            one(cluster)
+
+    return edit
+
+
+def add_real_server(index, server):
+    return lambda cluster: cluster["virtual_services"][index]["real_servers"].append(server)
+
+
+SIP_UDP = [{"protocol": "udp", "port": 5060}, {"protocol": "udp", "port": 5061}]
+
+
+# One case per model rule (each refused naming the variable path); the directors are given in every case, so
+# the rules that need them run too.
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        # VIPs no client can reach (check_vip), and the broadcast address of the VIP's own network.
+        (web(vip="0.0.0.0"), r"^lvs_cluster\.virtual_services\[0\]\.vip 0\.0\.0\.0 is unspecified"),
+        (web(vip="::"), r"^lvs_cluster\.virtual_services\[0\]\.vip :: is unspecified"),
+        (web(vip="127.0.0.1"), r"^lvs_cluster\.virtual_services\[0\]\.vip 127\.0\.0\.1 is a loopback address"),
+        (web(vip="::1"), r"^lvs_cluster\.virtual_services\[0\]\.vip ::1 is a loopback address"),
+        (sip(vip="224.0.0.18"), r"^lvs_cluster\.virtual_services\[1\]\.vip 224\.0\.0\.18 is a multicast address"),
+        (sip(vip="ff02::1"), r"^lvs_cluster\.virtual_services\[1\]\.vip ff02::1 is a multicast address"),
+        (web(vip="255.255.255.255"), r"^lvs_cluster\.virtual_services\[0\]\.vip 255\.255\.255\.255 is the broadcast"),
+        (
+            web(vip="172.16.11.255", vip_netmask=24),
+            r"^lvs_cluster\.virtual_services\[0\]\.vip 172\.16\.11\.255 is the broadcast address of its network"
+            r" 172\.16\.11\.0/24 \(vip_netmask 24\)",
+        ),
+        (
+            web(vip="172.16.11.127", vip_netmask="255.255.255.128"),
+            r"^lvs_cluster\.virtual_services\[0\]\.vip 172\.16\.11\.127 is the broadcast address",
+        ),
+        (web(vip="169.254.1.1"), r"^lvs_cluster\.virtual_services\[0\]\.vip 169\.254\.1\.1 is a link-local address"),
+        (web(vip="fe80::10"), r"^lvs_cluster\.virtual_services\[0\]\.vip fe80::10 is a link-local address"),
+        (web(vip="240.0.0.10"), r"^lvs_cluster\.virtual_services\[0\]\.vip 240\.0\.0\.10 is a reserved address"),
+        # A VIP that is a real server's, a sorry server's or a director's address.
+        (
+            web(vip="172.16.11.77"),
+            r"^lvs_cluster\.virtual_services\[0\]\.vip 172\.16\.11\.77 is also the address of"
+            r" lvs_cluster\.virtual_services\[0\]\.real_servers\[1\]",
+        ),
+        (
+            web(sorry_server={"address": "172.16.11.210"}),
+            r"^lvs_cluster\.virtual_services\[0\]\.vip 172\.16\.11\.210 is also the address of"
+            r" lvs_cluster\.virtual_services\[0\]\.sorry_server",
+        ),
+        (
+            web(vip="172.16.11.74"),
+            r"^lvs_cluster\.virtual_services\[0\]\.vip 172\.16\.11\.74 is the address of director director1",
+        ),
+        # A real or sorry server that has the VIP of another service.
+        (
+            add_real_server(1, {"address": "172.16.11.210"}),
+            r"^lvs_cluster\.virtual_services\[1\]\.real_servers\[3\] is 172\.16\.11\.210, the VIP of web01"
+            r" \(lvs_cluster\.virtual_services\[0\]\.vip\)",
+        ),
+        (
+            web(sorry_server={"address": "172.16.11.211"}),
+            r"^lvs_cluster\.virtual_services\[0\]\.sorry_server is 172\.16\.11\.211, the VIP of sipserver",
+        ),
+        # A VIP off the directors' network: under its own network vip_netmask, or outside vrrp.networks.
+        (
+            web(vip="10.1.1.10", vip_netmask=24),
+            r"^lvs_cluster\.virtual_services\[0\]\.vip 10\.1\.1\.10/24: its network 10\.1\.1\.0/24 does not hold"
+            r" director director1 \(172\.16\.11\.74\), director2 \(172\.16\.11\.75\).*"
+            r"set lvs_cluster\.virtual_services\[0\]\.routed: true",
+        ),
+        (
+            both(vrrp(networks=["172.16.11.0/24"]), sip(vip="10.1.1.11")),
+            r"^lvs_cluster\.virtual_services\[1\]\.vip 10\.1\.1\.11 is in none of lvs_cluster\.vrrp\.networks"
+            r" \(172\.16\.11\.0/24\)",
+        ),
+        (
+            both(vrrp(networks=["172.16.11.0/24"]), sip(vip="fd00::11")),
+            r"^lvs_cluster\.virtual_services\[1\]\.vip fd00::11 is in none of lvs_cluster\.vrrp\.networks",
+        ),
+        (vrrp(networks=["172.16.11.1"]), r"^lvs_cluster\.vrrp\.networks\[0\] must be a network with its prefix"),
+        (vrrp(networks=["172.16.11.0/33"]), r"^lvs_cluster\.vrrp\.networks\[0\] must be a network with its prefix"),
+        (vrrp(networks=[24]), r"^lvs_cluster\.vrrp\.networks\[0\] must be a network with its prefix"),
+        (
+            vrrp(networks=["10.0.0.0/8", "0.0.0.0/0"]),
+            r"^lvs_cluster\.vrrp\.networks\[1\] must not have prefix length 0",
+        ),
+        (vrrp(networks="172.16.11.0/24"), r"^lvs_cluster\.vrrp\.networks must be a list"),
+        (web(routed="perhaps"), r"^lvs_cluster\.virtual_services\[0\]\.routed must be a boolean"),
+        # Services that cannot work.
+        (
+            sip(persistent=60, persistence_engine="sip"),
+            r"^lvs_cluster\.virtual_services\[1\]\.persistence_engine sip: IPVS's SIP engine parses SIP over UDP"
+            r" only, but the service also has 5060/tcp, 5061/tcp",
+        ),
+        (
+            web(port=5060, persistent=60, persistence_engine="sip", check={"type": "tcp"}),
+            r"^lvs_cluster\.virtual_services\[0\]\.persistence_engine sip: .* also has 5060/tcp",
+        ),
+        (
+            web(protocol="udp"),
+            r"^lvs_cluster\.virtual_services\[0\]\.check\.type http connects over TCP, but the service's ports are"
+            r" all UDP \(80/udp\)",
+        ),
+        (
+            web(protocol="udp", check={"type": "tcp"}),
+            r"^lvs_cluster\.virtual_services\[0\]\.check\.type tcp connects over TCP",
+        ),
+        (
+            web(quorum=4),
+            r"^lvs_cluster\.virtual_services\[0\]\.quorum 4 is above the sum of the weights of its real servers \(3\)",
+        ),
+        (
+            web(quorum=1, real_servers=[{"host": "rs1", "weight": 0}, {"host": "rs2", "weight": 0}]),
+            r"^lvs_cluster\.virtual_services\[0\]\.quorum 1 is above the sum of the weights of its real servers \(0\)",
+        ),
+        (
+            web(real_servers=[{"host": "rs1"}, {"address": "172.16.11.76", "name": "again"}]),
+            r"^lvs_cluster\.virtual_services\[0\]\.real_servers lists real server 172\.16\.11\.76 more than once",
+        ),
+        # Strings that end in a config file.
+        (web(name="w" * 65), r"^lvs_cluster\.virtual_services\[0\]\.name is not a valid name \(1-64 of"),
+        (web(name="web\nvirtual_server"), r"^lvs_cluster\.virtual_services\[0\]\.name is not a valid name"),
+        (web(name="web}"), r"^lvs_cluster\.virtual_services\[0\]\.name is not a valid name"),
+        (web(name="web#1"), r"^lvs_cluster\.virtual_services\[0\]\.name is not a valid name"),
+        (web(name='"web"'), r"^lvs_cluster\.virtual_services\[0\]\.name is not a valid name"),
+        (
+            web(real_servers=[{"host": "rs1", "name": "rs1 {"}]),
+            r"^lvs_cluster\.virtual_services\[0\]\.real_servers\[0\]\.name is not a valid name",
+        ),
+        (
+            web(real_servers=[{"host": "rs1", "name": "r" * 65}]),
+            r"^lvs_cluster\.virtual_services\[0\]\.real_servers\[0\]\.name is not a valid name",
+        ),
+        (
+            web(real_servers=[{"host": "rs#1"}]),
+            r"^lvs_cluster\.virtual_services\[0\]\.real_servers\[0\]\.host 'rs#1' cannot name the real server",
+        ),
+        (sip(real_servers=[{"host": "fd00::11"}]), r"real_servers\[0\]\.host 'fd00::11' cannot name the real server"),
+        (vrrp(interface="eth0\n}"), r"^lvs_cluster\.vrrp\.interface must be a network interface name"),
+        (
+            lambda cluster: cluster["sync_daemon"].update(interface="eth0#"),
+            r"^lvs_cluster\.sync_daemon\.interface must be a network interface name",
+        ),
+    ]
+    + [
+        (
+            web(check={"type": "http", "path": path}),
+            r"^lvs_cluster\.virtual_services\[0\]\.check\.path must be an absolute URL path of at most 1024",
+        )
+        for path in (
+            "health",
+            "/a b",
+            "/a\tb",
+            '/a"b',
+            "/a'b",
+            "/a{b",
+            "/a}b",
+            "/a#b",
+            "/a!b",
+            "/$HOME",
+            "/a\x01b",
+            "/a\x7fb",
+            "/a\nb",
+            "/a\\b",
+            "/é",
+            "/" + "a" * 1024,
+            7,
+        )
+    ],
+)
+def test_model_rules_name_the_variable(edit, message):
+    with pytest.raises(LvsError, match=message) as info:
+        with_directors(edited(edit))
+    assert info.value.key.startswith("lvs_cluster")
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        # The same values, where they are right.
+        web(vip="172.16.11.255"),  # a host VIP: no broadcast address of its own
+        web(vip="172.16.11.255", vip_netmask=31, routed=True),  # /31: no broadcast address
+        web(vip="172.16.11.254", vip_netmask=24),
+        web(vip="10.1.1.10", vip_netmask=24, routed=True),
+        web(vip="10.1.1.10"),  # a host prefix says nothing of the directors' network: not checked
+        both(vrrp(networks=["172.16.11.9/24", "fd00::/64"]), sip(vip="fd00::11")),
+        both(vrrp(networks=["172.16.11.0/24"]), sip(vip="10.1.1.11", routed=True)),
+        sip(vip="fd00::11", vip_netmask=64),  # no director has an IPv6 address: nothing to compare
+        sip(persistent=60, persistence_engine="sip", ports=SIP_UDP),
+        web(protocol="udp", check={"type": "http", "port": 8080}),
+        sip(ports=SIP_UDP, check={"type": "tcp", "port": 5060}),
+        web(quorum=3),
+        web(name="w" * 64, sorry_server={"address": "172.16.11.99"}),
+        web(real_servers=[{"host": "rs1", "name": "r" * 64}]),
+        web(real_servers=[{"address": "fd00::11"}], vip="fd00::10", check={"type": "tcp"}),
+        web(check={"type": "http", "path": "/health/check.php?x=1&y=a%20b;c=(d)*,e:f@g~h+i"}),
+        web(check={"type": "http", "path": "/" + "a" * 1023}),
+    ],
+)
+def test_model_rules_accept_what_is_right(edit):
+    with_directors(edited(edit))
+
+
+def test_normalised_networks_and_routed():
+    cluster = edited(both(vrrp(networks=["172.16.11.9/24", " fd00::1/64 "]), sip(vip="fd00::11", routed="yes")))
+    result = with_directors(cluster)
+    assert result["vrrp"]["networks"] == ["172.16.11.0/24", "fd00::/64"]
+    assert [s["routed"] for s in result["virtual_services"]] == [False, True]
+
+
+def test_the_director_rules_need_the_directors():
+    # Without the directors (the default) a VIP is not compared with their addresses.
+    assert model(edited(web(vip="172.16.11.74")))["virtual_services"][0]["vip"] == "172.16.11.74"
+    assert model(edited(web(vip="10.1.1.10", vip_netmask=24)))["virtual_services"][0]["vip_netmask"] == 24
+    # vrrp.networks is the model's own: checked with or without them.
+    with pytest.raises(LvsError, match=r"^lvs_cluster\.virtual_services\[1\]\.vip 10\.1\.1\.11 is in none of"):
+        model(edited(both(vrrp(networks=["172.16.11.0/24"]), sip(vip="10.1.1.11"))))
+    # The custom variable name is in every message.
+    with pytest.raises(LvsError, match=r"^director_cluster\.virtual_services\[0\]\.vip 172\.16\.11\.75 is the addr"):
+        normalize_cluster(edited(web(vip="172.16.11.75")), HOSTS.get, "director_cluster", DIRECTORS)
+
+
+@pytest.mark.parametrize(
+    "directors, address_of, message",
+    [
+        ("director1", HOSTS.get, r"^directors must be a list of inventory hostnames"),
+        (["director1", "nowhere"], HOSTS.get, r"^director 'nowhere' is not a host in the inventory"),
+        (["director1", "named"], HOSTS.get, r"^lvs_address of director named must be an IP address"),
+        (DIRECTORS, None, r"^directors can be checked only with the inventory's addresses"),
+    ],
+)
+def test_wrong_directors(directors, address_of, message):
+    with pytest.raises(LvsError, match=message):
+        normalize_cluster(copy.deepcopy(TUTORIAL), address_of, directors=directors)
+
+
+def test_an_unresolved_real_server_is_not_compared_with_the_vips():
+    # Without addresses (address_of None) a host has no address to compare.
+    assert normalize_cluster(copy.deepcopy(TUTORIAL), None)["virtual_services"][0]["real_servers"][0]["address"] is None

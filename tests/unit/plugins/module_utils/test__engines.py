@@ -371,6 +371,8 @@ def _set(path, value):
 
 
 def _sip_persistence_engine(cluster):
+    # IPVS's SIP engine parses UDP only: the model refuses it on a service with TCP ports.
+    sip(cluster)["ports"] = [p for p in sip(cluster)["ports"] if p["protocol"] == "udp"]
     sip(cluster).update(persistent=60, persistence_granularity="0.0.0.0", persistence_engine="sip")
 
 
@@ -430,7 +432,7 @@ def _ipv6(cluster):
             "director_cluster.virtual_services[0].check.port: nanny checks the port it balances (80), not 8080",
         ),
         (
-            lambda c: web(c).update(protocol="udp", port=53),
+            lambda c: web(c).update(protocol="udp", port=53, check={"type": "http", "port": 53}),
             "director_cluster.virtual_services[0].check.type: nanny's http check of a UDP service would go over UDP",
         ),
         (

@@ -186,3 +186,56 @@ def test_one_interface_name_rule():
             _model.check_interface(bad)
     assert _model.address_family("fd00::1") == "inet6"
     assert _model.address_family("10.0.0.1") == "inet"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("172.16.11.210", "172.16.11.210"),
+        (" 10.0.0.1 ", "10.0.0.1"),
+        ("192.0.2.255", "192.0.2.255"),
+        ("fd00::10", "fd00::10"),
+        ("2001:DB8::1", "2001:db8::1"),
+        ("1.0.0.1", "1.0.0.1"),
+    ],
+)
+def test_check_vip_accepts_unicast_addresses(value, expected):
+    assert _model.check_vip(value, "lvs_cluster.virtual_services[1].vip") == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "kind"),
+    [
+        ("0.0.0.0", "unspecified"),
+        ("0.1.2.3", "unspecified"),
+        ("::", "unspecified"),
+        ("127.0.0.1", "a loopback address"),
+        ("127.1.2.3", "a loopback address"),
+        ("::1", "a loopback address"),
+        ("224.0.0.18", "a multicast address"),
+        ("239.1.1.1", "a multicast address"),
+        ("ff02::12", "a multicast address"),
+        ("255.255.255.255", "the broadcast address"),
+        ("169.254.10.1", "a link-local address"),
+        ("fe80::1", "a link-local address"),
+        ("240.0.0.1", "a reserved address"),
+        ("::ffff:10.0.0.1", "a reserved address"),
+        ("100::1", "a reserved address"),
+    ],
+)
+def test_check_vip_refuses_what_no_client_can_reach(value, kind):
+    with pytest.raises(LvsError) as info:
+        _model.check_vip(value, "lvs_cluster.virtual_services[1].vip")
+    assert str(info.value).startswith("lvs_cluster.virtual_services[1].vip %s is %s" % (_model.check_ip(value), kind))
+    assert info.value.key == "lvs_cluster.virtual_services[1].vip"
+
+
+def test_check_vip_refuses_what_is_no_address():
+    with pytest.raises(LvsError, match=r"^lvs_cluster\.virtual_services\[0\]\.vip must be an IP address"):
+        _model.check_vip("10.0.0.300", "lvs_cluster.virtual_services[0].vip")
+
+
+@pytest.mark.parametrize("bad", ["eth0\neth1", "eth0{", "eth0#", 'eth0"', "eth0'", "eth0;"])
+def test_interface_names_carry_no_config_syntax(bad):
+    with pytest.raises(_model.LvsError, match="must be a network interface name"):
+        _model.check_interface(bad, "lvs_cluster.vrrp.interface")

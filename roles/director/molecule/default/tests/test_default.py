@@ -14,7 +14,7 @@ CONF = "/etc/keepalived/keepalived.conf"
 CHAIN = "SIPVS-FWMARK"
 RULES = [
     "-A SIPVS-FWMARK -d 172.16.11.211/32 -p %s -m %s --dport %d -j MARK --set-xmark 0x3/0xffffffff" % (p, p, n)
-    for p, n in (("udp", 5060), ("udp", 5061), ("tcp", 5060), ("tcp", 5061))
+    for p, n in (("udp", 5060), ("udp", 5061))
 ]
 # A UDP peer that answers one OPTIONS the way Asterisk does, to the rport source.
 RESPONDER = r"""
