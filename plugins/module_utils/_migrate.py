@@ -146,6 +146,13 @@ def _number_text(value):
     return str(int(value)) if float(value) == int(value) else str(value)
 
 
+_HEARTBEAT_PORT_NOTE = (
+    "dropped: VRRP is IP protocol 112 to 224.0.0.18 (or to the peers with vrrp.unicast), not UDP port %s:"
+    " let it through the directors' firewalls"
+)
+_NETWORK_NOTE = "direct: route, the model's only forwarding method (keepalived lvs_method DR), its default"
+
+
 class _Notes:
     def __init__(self):
         self.items = []
@@ -537,13 +544,7 @@ class _Migration:
             )
             add(key, line, "vrrp", how)
         elif key == "heartbeat_port":
-            add(
-                key,
-                line,
-                "",
-                "dropped: VRRP is IP protocol 112 to 224.0.0.18 (or to the peers with vrrp.unicast), not UDP port"
-                " %s: let it through the directors' firewalls" % value,
-            )
+            add(key, line, "", _HEARTBEAT_PORT_NOTE % value)
         elif key == "keepalive":
             default = " (the model's default)" if value == VRRP_DEFAULTS["advert_int"] else ""
             add(
@@ -563,12 +564,7 @@ class _Migration:
                 how += " advert_int = %d s instead of %d s" % (3 * keepalive, value)
             add(key, line, "", how)
         elif key == "network":
-            add(
-                key,
-                line,
-                "virtual_services[*].forwarding",
-                "direct: route, the model's only forwarding method (keepalived lvs_method DR), its default",
-            )
+            add(key, line, "virtual_services[*].forwarding", _NETWORK_NOTE)
         elif key == "monitor_links":
             how = (
                 "dropped: pulse failed over when a link went down; so does keepalived when vrrp.interface loses its"
