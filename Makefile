@@ -87,7 +87,7 @@ molecule: venv deps
 # down. Then tests/lab bring it up again, test the lab and the modules on its
 # real IPVS, take it down and check the host is as it was.
 test-lab: venv deps
-	molecule test -s cluster
+	molecule test -s cluster || { cat lab/out/cluster-verify-failures.txt 2>/dev/null; exit 1; }
 	$(BIN)/pytest tests/lab
 
 test: venv lint sanity unit integration build-check molecule test-lab

@@ -218,6 +218,13 @@ def director_holding(vip=SIP_VIP):
     return holders[0] if len(holders) == 1 else None
 
 
+def preferred_director():
+    """The director that holds the VIPs once VRRP has settled: the first running one in
+    inventory order (the lab sets no lvs_director_priority, so the first has the highest
+    priority, and keepalived preempts). Until it holds them a VIP move is still pending."""
+    return next((name for name in DIRECTORS if director_up(name)), None)
+
+
 def ipvs_services(director):
     """The director's IPVS table (ipvsadm -Sn) parsed into services, or None when unreachable."""
     result = run_on(director, ["ipvsadm", "-Sn"], timeout=15)
@@ -496,8 +503,14 @@ BENCH_RESULTS = REPO / "bench" / "results"
 
 
 def cluster_healthy():
+    """The preferred director holds both VIPs, alone, with every real server in its pool."""
     holder = director_holding()
-    return bool(holder) and pool(holder) == sorted(REALSERVERS)
+    return (
+        holder is not None
+        and holder == preferred_director()
+        and holds(holder, WEB_VIP)
+        and pool(holder) == sorted(REALSERVERS)
+    )
 
 
 def ensure_converged(say=print):
@@ -526,7 +539,8 @@ def rejoin(name, timeout=240):
         "keepalived on %s" % name,
     )
     wait_until(lambda: pool(name) == sorted(REALSERVERS), 120, 1, "the IPVS pool on %s" % name)
-    wait_until(director_holding, 60, 0.5, "exactly one director holding %s" % SIP_VIP)
+    # Not just one holder: the rejoined director may still be about to preempt.
+    wait_until(cluster_healthy, 120, 0.5, "%s holding the VIPs with the full pool" % preferred_director())
     flush_client_neighbours()
 
 
