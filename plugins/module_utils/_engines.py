@@ -393,7 +393,7 @@ def _keepalived_settings(settings, vrrp):
         what = _SETTINGS_PREFIX + key
         if pattern is None:
             out[key] = check_port(value, what)
-        elif not isinstance(value, str) or not pattern.match(value):
+        elif not isinstance(value, str) or not pattern.fullmatch(value):
             # A secret's value is never part of a message.
             got = "" if key in _SECRET_SETTINGS else ", got %r" % (value,)
             raise LvsError("%s must match %s%s" % (what, pattern.pattern, got), key=what)

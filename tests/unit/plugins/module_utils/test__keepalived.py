@@ -146,6 +146,12 @@ def test_too_few_source_ports_for_the_native_sip_checks():
     [
         ({"router_id": "a b"}, "director_router_id must match"),
         ({"router_id": "x}\nvrrp_script y {"}, "director_router_id must match"),
+        # A final newline is no part of a word either ($ alone would let it through).
+        ({"router_id": "lvs1\n"}, "director_router_id must match"),
+        ({"vrrp_instance": "VI_1\n"}, "director_vrrp_instance must match"),
+        ({"check_user": "ka\n"}, "director_check_user must match"),
+        ({"vrrp_auth_pass": "secret\n"}, "director_vrrp_auth_pass must match"),
+        ({"sip_check_path": "/usr/bin/check\n"}, "director_sip_check_path must match"),
         ({"vrrp_instance": "VI 1"}, "director_vrrp_instance must match"),
         ({"check_user": "Root;"}, "director_check_user must match"),
         ({"check_user": "root"}, "director_check_user must not be root"),
