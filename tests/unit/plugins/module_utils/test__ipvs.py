@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 FIXTURES = pathlib.Path(__file__).resolve().parents[3] / "unit" / "fixtures" / "ipvs"
 sys.path.insert(0, str(FIXTURES))
 
+from capture import check_twins  # noqa: E402
 from ipvs_calls import calls_output, load  # noqa: E402
 
 SCENARIOS = sorted(p.stem for p in FIXTURES.glob("*.json"))
@@ -596,3 +597,13 @@ def test_fixtures_say_how_they_were_captured():
         assert captured["on"] in ("director1", "director2", "localhost")
         assert json.dumps(load(scenario)["calls"])
     assert calls_output("info_empty", ["-L", "--timeout"]).startswith("Timeout")
+
+
+def test_every_changing_scenario_has_a_check_mode_twin():
+    """A recorded real run that changed something has a check-mode twin in capture.py, which the module's
+    test_check_mode_twin_predicts_the_real_run replays. A run that failed needs none: check mode cannot
+    foresee what the kernel refuses (service_race, settings_bad_interface)."""
+    results = {s: load(s)["result_at_capture"] for s in SCENARIOS if not load(s)["check_mode"]}
+    changing = [s for s, result in results.items() if result.get("changed") and not result.get("failed")]
+    assert "service_absent" in changing
+    assert [s for s in changing if s not in check_twins()] == []

@@ -6,8 +6,9 @@ import pytest
 from ansible_collections.sipvs.lvs.plugins.module_utils import _ipvs
 from ansible_collections.sipvs.lvs.plugins.modules import ipvs_service
 from ansible_collections.sipvs.lvs.tests.unit.plugins.modules._helpers import (
-    assert_check_mode_predicts,
+    assert_check_twin_predicts,
     assert_unchanged,
+    check_twin_params,
     fail_before_any_call,
     replay,
 )
@@ -60,9 +61,9 @@ def test_create_tutorial_sip_service():
     assert result["diff"] == {"before": {}, "after": {"fwmark 3": TUTORIAL_SIP}}
 
 
-def test_check_mode_predicts_and_touches_nothing():
-    keys = ("changed", "commands", "service", "service_names", "diff")
-    assert_check_mode_predicts(ipvs_service.main, "service_fwmark_check", "service_fwmark_create", READS, keys)
+@pytest.mark.parametrize("real,twin", check_twin_params("ipvs_service"))
+def test_check_mode_twin_predicts_the_real_run(real, twin):
+    assert_check_twin_predicts(ipvs_service.main, real, twin, READS)
 
 
 def test_unchanged_tutorial():

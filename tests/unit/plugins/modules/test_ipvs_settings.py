@@ -7,8 +7,9 @@ import pytest
 from ansible_collections.sipvs.lvs.plugins.module_utils import _ipvs
 from ansible_collections.sipvs.lvs.plugins.modules import ipvs_settings
 from ansible_collections.sipvs.lvs.tests.unit.plugins.modules._helpers import (
-    assert_check_mode_predicts,
+    assert_check_twin_predicts,
     assert_unchanged,
+    check_twin_params,
     fail_before_any_call,
     replay,
 )
@@ -41,9 +42,9 @@ def test_set_timeouts_and_start_master():
     }
 
 
-def test_check_mode_predicts_exactly():
-    keys = ("changed", "commands", "timeouts", "sync_daemons", "diff")
-    assert_check_mode_predicts(ipvs_settings.main, "settings_check", "settings_set", READS, keys)
+@pytest.mark.parametrize("real,twin", check_twin_params("ipvs_settings"))
+def test_check_mode_twin_predicts_the_real_run(real, twin):
+    assert_check_twin_predicts(ipvs_settings.main, real, twin, READS)
 
 
 def test_unchanged():
