@@ -13,6 +13,7 @@ import argparse
 import csv
 import json
 import os
+import pathlib
 import re
 import signal
 import subprocess
@@ -212,9 +213,14 @@ def holds(name, vip):
     return result.returncode == 0 and (" %s/" % vip) in result.stdout
 
 
+def vip_holders(vip=SIP_VIP):
+    """Every director that carries the VIP now (two in a split brain)."""
+    return [name for name in DIRECTORS if holds(name, vip)]
+
+
 def director_holding(vip=SIP_VIP):
     """The director that carries the VIP now, or None."""
-    holders = [name for name in DIRECTORS if holds(name, vip)]
+    holders = vip_holders(vip)
     return holders[0] if len(holders) == 1 else None
 
 
@@ -263,6 +269,79 @@ def sync_daemons(director):
 def ipvsadm_view(director):
     result = run_on(director, ["ipvsadm", "-L", "-n"], timeout=15)
     return result.stdout if result.returncode == 0 else ""
+
+
+# Incoming VRRP (IP protocol 112) dropped on a director: it stops hearing its peer's
+# adverts and becomes master too (a split brain), while its own adverts still go out.
+VRRP_DROP = ["INPUT", "-p", "112", "-j", "DROP"]
+
+
+def cut_vrrp(director):
+    result = run_on(director, ["iptables", "-w", "-I", *VRRP_DROP], timeout=15)
+    if result.returncode != 0:
+        raise LabError("could not cut VRRP on %s: %s" % (director, result.stderr.strip()))
+
+
+def heal_vrrp(director):
+    """Remove every VRRP drop rule cut_vrrp added (safe to call when there is none)."""
+    while run_on(director, ["iptables", "-w", "-D", *VRRP_DROP], timeout=15).returncode == 0:
+        pass
+
+
+def sipp_failures(error_file):
+    """Unix times of the calls SIPp aborted, read from its error trace (-trace_err)."""
+    try:
+        text = pathlib.Path(error_file).read_text(errors="replace")
+    except OSError:
+        return []
+    return [float(match) for match in re.findall(r"\t(\d+\.\d+): Aborting call", text)]
+
+
+def vrrp_partition(split_calls=200, calls=300, rate=10, duration_ms=2000):
+    """Cut VRRP on the backup during a SIPp load for `split_calls` new calls, heal it, and count.
+
+    Returns the load's result, the failed calls during the split and after the heal
+    (by the time SIPp aborted them), the holders and sync daemons seen in the split,
+    and the seconds from the heal until the primary alone held the SIP VIP again."""
+    primary = wait_until(director_holding, 120, 0.5, "a director holding %s" % SIP_VIP)
+    backup = next(name for name in DIRECTORS if name != primary)
+    load = Sipp(rate=rate, limit=50, duration_ms=duration_ms, calls=calls, errors=True)
+    split = {}
+    try:
+        wait_until(lambda: load.stats()["successful"] >= 10, 120, 0.5, "the first calls of the load")
+        created = load.stats()["created"]
+        cut_at = time.time()
+        cut_vrrp(backup)
+        wait_until(lambda: vip_holders() == DIRECTORS, 120, 0.5, "the split brain")
+        split = {
+            "holders": vip_holders(),
+            "split_brain_after_s": round(time.time() - cut_at, 1),
+            "sync_daemons": {name: sync_daemons(name) for name in DIRECTORS},
+        }
+        wait_until(lambda: load.stats()["created"] >= created + split_calls or not load.running(), 300, 0.5, "calls")
+        split["ended_early"] = not load.running()
+    except BaseException:
+        load.stop()
+        raise
+    finally:
+        heal_at = time.time()
+        heal_vrrp(backup)
+    wait_until(lambda: vip_holders() == [primary], 120, 0.2, "%s alone holding %s" % (primary, SIP_VIP))
+    one_holder_s = round(time.time() - heal_at, 1)
+    result = load.wait()
+    wait_until(cluster_healthy, 120, 0.5, "%s alone holding the VIPs with the full pool" % primary)
+    failures = sipp_failures(load.error_file)
+    return {
+        "primary": primary,
+        "cut_on": backup,
+        "load": {"rate": rate, "calls": calls, "duration_ms": duration_ms, "split_calls": split_calls},
+        "result": {key: result[key] for key in ("created", "successful", "failed", "seconds")},
+        "split": split,
+        "split_s": round(heal_at - cut_at, 1),
+        "failed_during_split": sum(cut_at <= t < heal_at for t in failures),
+        "failed_after_heal": sum(t >= heal_at for t in failures),
+        "one_holder_after_heal_s": one_holder_s,
+    }
 
 
 def kill_director(name):

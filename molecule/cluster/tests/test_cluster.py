@@ -2,8 +2,8 @@
 runs of site.yml, the cluster changes nothing in check mode either, and it
 really works, seen from the client namespace: HTTP and SIP balanced through
 the VIPs, replies from the VIP, a call that carries audio, a dead Asterisk
-leaving the pool and coming back, and the backup director taking over when the
-active one dies.
+leaving the pool and coming back, a killed keepalived coming back by itself,
+and the backup director taking over when the active one dies.
 
 The tests run in file order (the faults last: the director kill at the end).
 Every probe and load is bounded in count and time (lab/proof.py); waits are
