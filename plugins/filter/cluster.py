@@ -1,6 +1,7 @@
 # Copyright: sipvs.lvs contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Filters over the inventory's cluster model (``lvs_cluster``) and the director engines.
+"""Filters over the inventory's cluster model (``lvs_cluster``), the director engines and the director's
+engine-independent settings (``iptables_chain``).
 
 Thin wrappers: the logic lives in ``module_utils/_cluster.py`` and
 ``_engines.py`` and raises LvsError, which becomes an AnsibleFilterError
@@ -26,7 +27,7 @@ from ansible_collections.sipvs.lvs.plugins.module_utils._engines import (
     static_services,
     static_settings,
 )
-from ansible_collections.sipvs.lvs.plugins.module_utils._model import LvsError
+from ansible_collections.sipvs.lvs.plugins.module_utils._model import LvsError, check_iptables_chain
 
 
 def _resolver(hostvars):
@@ -107,6 +108,10 @@ def cluster_static_settings(model, state):
     return _checked(static_settings, _normalised(model, "static_settings"), state)
 
 
+def cluster_iptables_chain(chain, var="chain"):
+    return _checked(check_iptables_chain, chain, var)
+
+
 class FilterModule:
     def filters(self):
         return {
@@ -118,4 +123,5 @@ class FilterModule:
             "piranha_config": cluster_piranha_config,
             "static_services": cluster_static_services,
             "static_settings": cluster_static_settings,
+            "iptables_chain": cluster_iptables_chain,
         }

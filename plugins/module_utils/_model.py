@@ -30,6 +30,22 @@ FORWARDING_FLAGS = {"route": "-g", "masq": "-m", "tunnel": "-i"}
 FAMILIES = {"inet": "ipv4", "inet6": "ipv6"}
 # A Linux network interface name (at most IFNAMSIZ - 1 = 15 characters), as keepalived and ipvsadm take it.
 INTERFACE_RE = re.compile(r"^[A-Za-z0-9_.:@-]{1,15}$")
+# An iptables user-defined chain name: a letter, then letters, digits, _ and -, at most 28 characters (iptables'
+# limit, XT_EXTENSION_MAXNAMELEN - 1). Nothing a shell, iptables-restore or an option parser reads as syntax.
+IPTABLES_CHAIN_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,27}$")
+# What a user chain cannot be called: the built-in chains of every table and the verdicts (iptables -N refuses
+# these; a rule that jumps to one would not reach the role's chain).
+IPTABLES_RESERVED_CHAINS = (
+    "PREROUTING",
+    "INPUT",
+    "FORWARD",
+    "OUTPUT",
+    "POSTROUTING",
+    "ACCEPT",
+    "DROP",
+    "QUEUE",
+    "RETURN",
+)
 MAX_PORT = 65535
 MAX_WEIGHT = 65535
 MAX_FWMARK = 2**32 - 1
@@ -139,6 +155,25 @@ def check_interface(value, what="interface"):
     raise LvsError("%s must be a network interface name, got %r" % (what, value), key=what)
 
 
+def check_iptables_chain(value, what="chain"):
+    """Return an iptables user-defined chain name (IPTABLES_CHAIN_RE, not a built-in chain), or raise LvsError.
+
+    The name goes into root shell scripts and iptables-restore input as it is: nothing is stripped."""
+    if not isinstance(value, str) or not IPTABLES_CHAIN_RE.fullmatch(value):
+        raise LvsError(
+            "%s must be an iptables chain name (%s: a letter, then letters, digits, _ or -, at most 28"
+            " characters), got %r" % (what, IPTABLES_CHAIN_RE.pattern, value),
+            key=what,
+        )
+    if value in IPTABLES_RESERVED_CHAINS:
+        raise LvsError(
+            "%s must name a chain of its own, not %s, which iptables reserves (the built-in chains and verdicts"
+            " %s)" % (what, value, ", ".join(IPTABLES_RESERVED_CHAINS)),
+            key=what,
+        )
+    return value
+
+
 def check_prefix(value, what, family="inet"):
     """A netmask as a prefix length: ``24`` or, for ``inet``, ``255.255.255.0``."""
     text = str(value).strip()
@@ -160,6 +195,18 @@ def check_netmask(value, what="netmask"):
         return str(ipaddress.IPv4Network("0.0.0.0/%s" % text).netmask)
     except ValueError:
         raise LvsError("%s must be an IPv4 netmask, got %r" % (what, value), key=what) from None
+
+
+def check_bool(value, what):
+    """Return ``value`` as a bool: a YAML boolean, or the text an inventory or ``-e k=v`` gives for one."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "yes", "on", "1"):
+        return True
+    if text in ("false", "no", "off", "0"):
+        return False
+    raise LvsError("%s must be a boolean, got %r" % (what, value), key=what)
 
 
 def check_choice(value, what, choices):

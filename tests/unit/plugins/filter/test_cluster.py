@@ -41,6 +41,7 @@ def test_filters_are_registered():
         "cluster_model",
         "director_settings",
         "fwmark_rules",
+        "iptables_chain",
         "keepalived_config",
         "piranha_config",
         "static_services",
@@ -116,6 +117,16 @@ def test_fwmark_rules_filter():
             "set_mark": "0x3/0xffffffff",
         }
     ]
+
+
+def test_iptables_chain_filter_names_the_variable():
+    assert FILTERS["iptables_chain"]("SIPVS-FWMARK", "director_fwmark_chain") == "SIPVS-FWMARK"
+    with pytest.raises(AnsibleFilterError, match=r"^director_fwmark_chain must be an iptables chain name"):
+        FILTERS["iptables_chain"]("SIPVS;reboot", "director_fwmark_chain")
+    with pytest.raises(AnsibleFilterError, match=r"^director_fwmark_chain must name a chain of its own, not INPUT"):
+        FILTERS["iptables_chain"]("INPUT", "director_fwmark_chain")
+    with pytest.raises(AnsibleFilterError, match=r"^chain must be an iptables chain name"):
+        FILTERS["iptables_chain"]("")
 
 
 def test_director_settings_filter():

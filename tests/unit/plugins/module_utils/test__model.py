@@ -239,3 +239,57 @@ def test_check_vip_refuses_what_is_no_address():
 def test_interface_names_carry_no_config_syntax(bad):
     with pytest.raises(_model.LvsError, match="must be a network interface name"):
         _model.check_interface(bad, "lvs_cluster.vrrp.interface")
+
+
+@pytest.mark.parametrize("good", ["SIPVS-FWMARK", "A", "a" * 28, "sipvs_marks", "Marks-2", "prerouting"])
+def test_check_iptables_chain_accepts_user_chain_names(good):
+    assert _model.check_iptables_chain(good, "director_fwmark_chain") == good
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "",
+        "A" * 29,
+        "1SIPVS",
+        "-SIPVS",
+        "_SIPVS",
+        "SIPVS FWMARK",
+        " SIPVS",
+        "SIPVS ",
+        "SIPVS\n",
+        "SIPVS\nreboot",
+        "SIPVS;reboot",
+        "SIPVS$(reboot)",
+        "$(reboot)",
+        "`reboot`",
+        "SIPVS'",
+        'SIPVS"',
+        "SIPVS.MARKS",
+        "SIPVS:MARKS",
+        "SIPVS/MARKS",
+        "SIPVS*",
+        "SIPVS#",
+        "SIPVS\t",
+        "SIPVSÉ",
+        None,
+        7,
+        ["SIPVS"],
+    ],
+)
+def test_check_iptables_chain_refuses_what_is_no_chain_name(bad):
+    with pytest.raises(LvsError, match=r"^director_fwmark_chain must be an iptables chain name") as info:
+        _model.check_iptables_chain(bad, "director_fwmark_chain")
+    assert info.value.key == "director_fwmark_chain"
+    assert str(info.value).endswith("got %r" % (bad,))
+
+
+@pytest.mark.parametrize("builtin", _model.IPTABLES_RESERVED_CHAINS)
+def test_check_iptables_chain_refuses_the_names_iptables_reserves(builtin):
+    with pytest.raises(LvsError, match=r"^director_fwmark_chain must name a chain of its own, not %s," % builtin):
+        _model.check_iptables_chain(builtin, "director_fwmark_chain")
+
+
+def test_iptables_reserved_chains_are_the_builtin_chains_and_verdicts():
+    builtin = {"PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING"}
+    assert builtin | {"ACCEPT", "DROP", "QUEUE", "RETURN"} == set(_model.IPTABLES_RESERVED_CHAINS)
