@@ -12,33 +12,12 @@ value.
 from __future__ import annotations
 
 from ansible_collections.sipvs.lvs.plugins.module_utils._secrets import secret_problems as _secret_problems
+from ansible_collections.sipvs.lvs.plugins.plugin_utils._templating import (
+    Vaulted,
+    accept_args_markers,
+    undefined_cause,
+)
 from jinja2 import Undefined
-
-try:  # ansible-core 2.19+: without the marker, an undefined argument would never reach the filter.
-    from ansible.template import accept_args_markers
-except ImportError:  # pragma: no cover - older ansible-core passes Jinja's Undefined itself
-
-    def accept_args_markers(function):
-        return function
-
-
-try:  # ansible-core 2.19+
-    from ansible.parsing.vault import EncryptedString as _Vaulted
-except ImportError:  # pragma: no cover - older ansible-core
-    from ansible.parsing.yaml.objects import AnsibleVaultEncryptedUnicode as _Vaulted
-
-
-def _undefined_cause(value):
-    """The templating engine's own words for an undefined value ("'x' is undefined"), if it has them."""
-    for reader in ("_as_message", "_undefined_message"):
-        try:
-            found = getattr(value, reader)
-            text = found() if callable(found) else found
-        except Exception:  # a Marker may refuse any access: then there is no cause to give
-            continue
-        if isinstance(text, str) and text:
-            return text
-    return None
 
 
 @accept_args_markers
@@ -46,8 +25,8 @@ def secret_problems(value, what):
     """``[]`` when ``value`` is a safe secret, else a list of one message naming ``what``."""
     what = str(what)
     if isinstance(value, Undefined):
-        return _secret_problems(None, what, _undefined_cause(value))
-    if isinstance(value, _Vaulted):
+        return _secret_problems(None, what, undefined_cause(value))
+    if isinstance(value, Vaulted):
         value = str(value)
     return _secret_problems(value, what)
 

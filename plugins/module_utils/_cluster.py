@@ -19,6 +19,7 @@ from ansible_collections.sipvs.lvs.plugins.module_utils._model import (
     PERSISTENCE_ENGINES,
     LvsError,
     address_family,
+    check_bool,
     check_choice,
     check_fwmark,
     check_interface,
@@ -140,17 +141,6 @@ def _unknown(data, allowed, what):
         )
 
 
-def _bool(value, what):
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("true", "yes", "on", "1"):
-        return True
-    if text in ("false", "no", "off", "0"):
-        return False
-    raise LvsError("%s must be a boolean, got %r" % (what, value), key=what)
-
-
 def _text(value, what, pattern=None):
     if value is None or isinstance(value, (dict, list, bool)):
         raise LvsError("%s must be a string, got %r" % (what, value), key=what)
@@ -248,7 +238,7 @@ def _vrrp(data, what):
         "advert_int": advert,
         "version": int(version),
         "interface": check_interface(data.get("interface", VRRP_DEFAULTS["interface"]), what + ".interface"),
-        "unicast": _bool(data.get("unicast", VRRP_DEFAULTS["unicast"]), what + ".unicast"),
+        "unicast": check_bool(data.get("unicast", VRRP_DEFAULTS["unicast"]), what + ".unicast"),
         # Optional: the networks the VRRP interface has; each VIP that is not routed must lie in one.
         "networks": _networks(data["networks"], what + ".networks") if data.get("networks") is not None else [],
     }
@@ -258,7 +248,7 @@ def _sync(data, vrrp, what):
     data = _mapping(data, what)
     _unknown(data, SYNC_KEYS, what)
     return {
-        "enabled": _bool(data.get("enabled", SYNC_DEFAULTS["enabled"]), what + ".enabled"),
+        "enabled": check_bool(data.get("enabled", SYNC_DEFAULTS["enabled"]), what + ".enabled"),
         "interface": check_interface(data.get("interface", vrrp["interface"]), what + ".interface"),
         "id": check_range(data.get("id", SYNC_DEFAULTS["id"]), what + ".id", 0, 255),
         # Largest sync message; None leaves the kernel's (from the MTU). A partly
@@ -448,7 +438,7 @@ def _service(data, index, address_of, what):
         "name": name,
         "vip": vip,
         "vip_netmask": _vip_netmask(data.get("vip_netmask"), vip, where + ".vip_netmask"),
-        "routed": _bool(data.get("routed", SERVICE_DEFAULTS["routed"]), where + ".routed"),
+        "routed": check_bool(data.get("routed", SERVICE_DEFAULTS["routed"]), where + ".routed"),
         "family": address_family(vip),
         "fwmark": None,
         "protocol": None,
@@ -509,7 +499,7 @@ def _service(data, index, address_of, what):
                 key=where + ".persistence_engine",
             )
         _sip_engine_udp_only(service, where)
-    service["one_packet"] = _bool(data.get("one_packet", SERVICE_DEFAULTS["one_packet"]), where + ".one_packet")
+    service["one_packet"] = check_bool(data.get("one_packet", SERVICE_DEFAULTS["one_packet"]), where + ".one_packet")
     if service["one_packet"] and not any(p["protocol"] == "udp" for p in service["ports"]):
         raise LvsError("%s.one_packet applies only to UDP services" % where, key=where + ".one_packet")
     service["quorum"] = None

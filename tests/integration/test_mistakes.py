@@ -112,3 +112,45 @@ def test_one_mistake_stops_site_before_any_host(example_inventory, ansible_playb
     assert rc != 0, output
     assert message in " ".join(output.split()), output
     assert touched_no_host(output), output
+
+
+# A role variable, not the model: the chain name goes into the directors' root shell script and iptables-restore
+# input whatever the engine (module_utils/_model.py check_iptables_chain; unit tests in test__model.py).
+@pytest.mark.parametrize("engine", ["keepalived", "piranha", "static"])
+def test_fwmark_chain_with_shell_syntax_stops_site_before_any_host(example_inventory, ansible_playbook, engine):
+    inventory = example_inventory()
+    with (inventory.path / "group_vars" / "directors.yml").open("a") as directors:
+        directors.write("director_engine: %s\ndirector_fwmark_chain: 'SIPVS$(reboot)'\n" % engine)
+    rc, output = ansible_playbook(inventory.path, "site.yml", *SECRET)
+    assert rc != 0, output
+    assert "director_fwmark_chain must be an iptables chain name" in " ".join(output.split()), output
+    assert touched_no_host(output), output
+
+
+# The asterisk role's variables, not the model: one host's mistake in its host_vars (module_utils/_asterisk.py;
+# unit tests in test__asterisk.py).
+ASTERISK_MISTAKES = {
+    "peer-matching-the-internet": (
+        "asterisk_endpoints:\n"
+        "  - {name: '777', type: account, context: piranha, password: '{{ sipvs_sip_777_password }}'}\n"
+        "  - {name: sipp, type: peer, context: sipp, match: ['0.0.0.0/0']}\n",
+        "asterisk_endpoints[1].match[0] (peer sipp) 0.0.0.0/0 is a network of 4294967296 addresses: a peer is not"
+        " authenticated",
+    ),
+    "sip-listen-twice": (
+        "asterisk_sip_listen: [{protocol: udp, port: 5060}, {protocol: udp, port: 5060}]\n",
+        "asterisk_sip_listen[1] udp/5060 is listed twice (also asterisk_sip_listen[0])",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ASTERISK_MISTAKES))
+def test_one_asterisk_mistake_stops_site_before_any_host(example_inventory, ansible_playbook, case):
+    host_vars, message = ASTERISK_MISTAKES[case]
+    inventory = example_inventory()
+    (inventory.path / "host_vars").mkdir(exist_ok=True)
+    (inventory.path / "host_vars" / "rs2.yml").write_text("---\n" + host_vars)
+    rc, output = ansible_playbook(inventory.path, "site.yml", *SECRET)
+    assert rc != 0, output
+    assert message in " ".join(output.split()), output
+    assert touched_no_host(output), output

@@ -204,7 +204,7 @@ ROLE_PLAY = """
             "asterisk",
             {"sipvs_sip_777_password": "Zq7Semi;colon-secret"},
             [],
-            "asterisk_endpoints[0] ('777'): password must not contain a ';'",
+            "asterisk_endpoints[0].password (account 777) must not contain a ';'",
         ),
         (
             "director",

@@ -44,7 +44,7 @@ LEVELS = {
 }
 
 # The argument-spec type of every key, as the model's check reads it: check_range, check_port, check_weight and
-# check_fwmark take an int; _number an int or a float (float); _bool a bool; _text, check_ip and check_choice a
+# check_fwmark take an int; _number an int or a float (float); check_bool a bool; _text, check_ip and check_choice a
 # string; _prefix a prefix length or a dotted netmask, expect_status a code or a list of codes (raw). required:
 # the model fails without the key.
 INT, FLOAT, STR, BOOL, RAW, DICT = ({"type": t} for t in ("int", "float", "str", "bool", "raw", "dict"))
