@@ -17,6 +17,8 @@ from collections.abc import Mapping
 
 from jinja2 import Undefined
 
+__all__ = ["Vaulted", "accept_args_markers", "accept_lazy_markers", "plain", "undefined_cause"]
+
 try:  # ansible-core 2.19+
     from ansible.template import accept_args_markers, accept_lazy_markers
 except ImportError:  # pragma: no cover - older ansible-core passes Jinja's Undefined to every filter

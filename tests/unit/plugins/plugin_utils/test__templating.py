@@ -15,7 +15,7 @@ def test_plain_rebuilds_lists_and_mappings_and_keeps_scalars():
     value = {"a": ("x", 1, 2.5, True, None), 7: [{"b": "y"}]}
     copy = plain(value, lambda cause: ("unset", cause))
     assert copy == {"a": ["x", 1, 2.5, True, None], "7": [{"b": "y"}]}
-    assert type(copy["a"]) is list
+    assert isinstance(copy["a"], list)
     assert copy["a"][3] is True
 
 
