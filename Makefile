@@ -74,7 +74,7 @@ build-check: venv
 	$(BIN)/ansible-galaxy collection build --output-path $(BUILD)/artifact .
 	$(BIN)/ansible-galaxy collection install --offline --no-deps --force \
 	  -p $(BUILD)/artifact/install $(BUILD)/artifact/sipvs-lvs-*.tar.gz
-	$(PY) scripts/check_artifact.py $(BUILD)/artifact
+	$(PY) scripts/check_artifact.py $(BUILD)/artifact --dependencies $(COLLECTIONS)
 
 # Every Molecule scenario that exists runs; the cluster scenario runs in test-lab.
 # The scenarios run on the lab's container images: build them if missing.

@@ -114,6 +114,20 @@ CHECK_DEFAULTS = {
     "codes": [],
 }
 REAL_SERVER_DEFAULTS = {"weight": 1}
+# Each level of the model by its place in lvs_cluster (a dotted path, "" the top; a list's items take the list's
+# path): its keys and its fixed defaults. docs/cluster.md (the table of every key) and the director role's
+# argument spec are tested against it.
+MODEL_LEVELS = {
+    "": (CLUSTER_KEYS, {}),
+    "vrrp": (VRRP_KEYS, VRRP_DEFAULTS),
+    "sync_daemon": (SYNC_KEYS, SYNC_DEFAULTS),
+    "timeouts": (TIMEOUT_KEYS, TIMEOUT_DEFAULTS),
+    "virtual_services": (SERVICE_KEYS, SERVICE_DEFAULTS),
+    "virtual_services.ports": (PORT_KEYS, PORT_DEFAULTS),
+    "virtual_services.sorry_server": (SORRY_SERVER_KEYS, {}),
+    "virtual_services.check": (CHECK_KEYS, CHECK_DEFAULTS),
+    "virtual_services.real_servers": (REAL_SERVER_KEYS, REAL_SERVER_DEFAULTS),
+}
 
 
 def _mapping(value, what):

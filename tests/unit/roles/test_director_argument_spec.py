@@ -15,33 +15,21 @@ from ansible_collections.sipvs.lvs.plugins.module_utils._model import PERSISTENC
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 SPEC_FILE = ROOT / "roles" / "director" / "meta" / "argument_specs.yml"
 
-# Each level of the model (a dotted path below director_cluster): its keys, its fixed defaults and the choices
-# its keys are checked against.
-LEVELS = {
-    "": (model.CLUSTER_KEYS, {}, {}),
-    "vrrp": (model.VRRP_KEYS, model.VRRP_DEFAULTS, {"version": model.VRRP_VERSIONS}),
-    "sync_daemon": (model.SYNC_KEYS, model.SYNC_DEFAULTS, {}),
-    "timeouts": (model.TIMEOUT_KEYS, model.TIMEOUT_DEFAULTS, {}),
-    "virtual_services": (
-        model.SERVICE_KEYS,
-        model.SERVICE_DEFAULTS,
-        {
-            "protocol": PROTOCOLS,
-            "scheduler": SCHEDULERS,
-            "scheduler_flags": model.HASH_FLAGS,
-            "forwarding": model.FORWARDING,
-            "persistence_engine": PERSISTENCE_ENGINES,
-        },
-    ),
-    "virtual_services.ports": (model.PORT_KEYS, model.PORT_DEFAULTS, {"protocol": PROTOCOLS}),
-    "virtual_services.sorry_server": (model.SORRY_SERVER_KEYS, {}, {}),
-    "virtual_services.check": (
-        model.CHECK_KEYS,
-        model.CHECK_DEFAULTS,
-        {"type": model.CHECK_TYPES, "transport": model.SIP_TRANSPORTS},
-    ),
-    "virtual_services.real_servers": (model.REAL_SERVER_KEYS, model.REAL_SERVER_DEFAULTS, {}),
+# The choices each level's keys are checked against, by the level's dotted path below director_cluster; the
+# levels, their keys and their fixed defaults are the model's own table (MODEL_LEVELS).
+CHOICES = {
+    "vrrp": {"version": model.VRRP_VERSIONS},
+    "virtual_services": {
+        "protocol": PROTOCOLS,
+        "scheduler": SCHEDULERS,
+        "scheduler_flags": model.HASH_FLAGS,
+        "forwarding": model.FORWARDING,
+        "persistence_engine": PERSISTENCE_ENGINES,
+    },
+    "virtual_services.ports": {"protocol": PROTOCOLS},
+    "virtual_services.check": {"type": model.CHECK_TYPES, "transport": model.SIP_TRANSPORTS},
 }
+LEVELS = {level: (keys, defaults, CHOICES.get(level, {})) for level, (keys, defaults) in model.MODEL_LEVELS.items()}
 
 # The argument-spec type of every key, as the model's check reads it: check_range, check_port, check_weight and
 # check_fwmark take an int; _number an int or a float (float); check_bool a bool; _text, check_ip and check_choice a
@@ -211,6 +199,7 @@ def test_the_tables_here_describe_the_whole_model():
     nested = {path for path, expected in TYPES.items() if "dict" in (expected["type"], expected.get("elements"))}
     assert nested == set(LEVELS) - {""}
     assert sorted(TYPES) == sorted(model_paths())
+    assert set(CHOICES) <= set(LEVELS)
     for level, (keys, defaults, choices) in LEVELS.items():
         assert set(defaults) <= set(keys), level
         assert set(choices) <= set(keys), level
