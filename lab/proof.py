@@ -297,9 +297,10 @@ def sipp_failures(error_file):
     return [float(match) for match in re.findall(r"\t(\d+\.\d+): Aborting call", text)]
 
 
-def vrrp_partition(split_calls=200, calls=300, rate=10, duration_ms=2000):
+def vrrp_partition(split_calls=200, calls=300, rate=10, duration_ms=2000, on_split=None):
     """Cut VRRP on the backup during a SIPp load for `split_calls` new calls, heal it, and count.
 
+    `on_split(primary, backup)`, if given, runs once both directors hold the VIPs.
     Returns the load's result, the failed calls during the split and after the heal
     (by the time SIPp aborted them), the holders and sync daemons seen in the split,
     and the seconds from the heal until the primary alone held the SIP VIP again."""
@@ -313,6 +314,8 @@ def vrrp_partition(split_calls=200, calls=300, rate=10, duration_ms=2000):
         cut_at = time.time()
         cut_vrrp(backup)
         wait_until(lambda: vip_holders() == DIRECTORS, 120, 0.5, "the split brain")
+        if on_split is not None:
+            on_split(primary, backup)
         split = {
             "holders": vip_holders(),
             "split_brain_after_s": round(time.time() - cut_at, 1),

@@ -104,8 +104,8 @@ def cluster_static_services(model):
     return static_services(_normalised(model, "static_services"))
 
 
-def cluster_static_settings(model, state):
-    return _checked(static_settings, _normalised(model, "static_settings"), state)
+def cluster_static_settings(model):
+    return _checked(static_settings, _normalised(model, "static_settings"))
 
 
 def cluster_iptables_chain(chain, var="chain"):

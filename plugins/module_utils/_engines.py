@@ -15,6 +15,9 @@ Pure code, no I/O; errors are LvsError naming the variable.
 * ``static_services`` - the ``services`` of ``sipvs.lvs.ipvs_service``.
 * ``static_settings`` - the ``timeouts``, ``sync_master`` and ``sync_backup``
   of ``sipvs.lvs.ipvs_settings``.
+* ``sync_daemons`` / ``sync_daemon_starts`` - the connection sync daemons every
+  director runs (static and keepalived engines), as ``ipvs_settings`` options
+  and as the ``ipvsadm`` arguments that start them at boot.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import re
 
 from ansible_collections.sipvs.lvs.plugins.module_utils import _sip
 from ansible_collections.sipvs.lvs.plugins.module_utils._cluster import director_settings
+from ansible_collections.sipvs.lvs.plugins.module_utils._ipvs import plan_daemon
 from ansible_collections.sipvs.lvs.plugins.module_utils._model import (
     FAMILIES,
     MAX_PORT,
@@ -349,22 +353,39 @@ def static_services(model):
     return services
 
 
-def static_settings(model, state):
-    """``sipvs.lvs.ipvs_settings`` options: the model's non-zero timeouts (0 = leave the kernel's) and the
-    sync daemon - master on the director whose ``state`` (director_settings) is MASTER, backup on the others;
-    both stopped when the model's sync daemon is off."""
-    if state not in ("MASTER", "BACKUP"):
-        raise LvsError("state must be MASTER or BACKUP, got %r" % (state,), key="state")
-    timeouts = {key: seconds for key, seconds in model["timeouts"].items() if seconds}
+def sync_daemons(model):
+    """``sipvs.lvs.ipvs_settings``' ``sync_master`` and ``sync_backup``: with the model's sync daemon on,
+    every director runs both, whatever its VRRP state; with it off, both are stopped.
+
+    Both, always: a director that has just taken the VIPs - after a failover, or
+    in a split brain when VRRP between the pair is cut and both hold them - must
+    already know every connection the other one forwards, or the next packet of a
+    call in progress (its BYE) is scheduled afresh, to another Asterisk (481).
+    keepalived's own ``lvs_sync_daemon`` runs only the daemon of its state, so in
+    a split brain neither director listened (measured on the lab, bench/partition.py).
+    The kernel does not loop its own multicast back, so a director never reads its
+    own messages."""
     sync = model["sync_daemon"]
-    absent = {"state": "absent"}
-    daemons = {"sync_master": absent, "sync_backup": absent}
-    if sync["enabled"]:
-        running = "sync_master" if state == "MASTER" else "sync_backup"
-        daemons[running] = {"state": "present", "interface": sync["interface"], "syncid": sync["id"]}
-        if sync["maxlen"] is not None:
-            daemons[running]["maxlen"] = sync["maxlen"]
-    return dict(timeouts=timeouts, **daemons)
+    if not sync["enabled"]:
+        return {"sync_master": {"state": "absent"}, "sync_backup": {"state": "absent"}}
+    daemon = {"state": "present", "interface": sync["interface"], "syncid": sync["id"]}
+    if sync["maxlen"] is not None:
+        daemon["maxlen"] = sync["maxlen"]
+    return {"sync_master": dict(daemon), "sync_backup": dict(daemon)}
+
+
+def sync_daemon_starts(model):
+    """The ``ipvsadm`` arguments that start the model's sync daemons (sync_daemons) on a director where
+    none runs - at boot, before keepalived - or [] when the model has none."""
+    daemons = sync_daemons(model)
+    return [argv for name in ("master", "backup") for argv in plan_daemon(name, None, daemons["sync_" + name])]
+
+
+def static_settings(model):
+    """``sipvs.lvs.ipvs_settings`` options: the model's non-zero timeouts (0 = leave the kernel's) and the
+    sync daemons (sync_daemons)."""
+    timeouts = {key: seconds for key, seconds in model["timeouts"].items() if seconds}
+    return dict(timeouts=timeouts, **sync_daemons(model))
 
 
 # The keepalived engine's own settings (role variables director_<key>): default and the pattern a value must match.
@@ -540,7 +561,10 @@ def keepalived_config(model, director, settings, var="lvs_cluster"):
     priority, address, peers); ``settings`` holds the KEEPALIVED_SETTINGS keys
     (role variables ``director_<key>``). Returns ``global_defs`` (lines),
     ``vrrp_instance`` and ``virtual_servers`` (sections: ``keyword``,
-    ``comment``, ``lines``, ``sections``), each line a list of words.
+    ``comment``, ``lines``, ``sections``), each line a list of words; and the
+    sync daemons the director runs beside keepalived: ``sync_daemons``
+    (ipvs_settings options) and ``sync_daemon_starts`` (ipvsadm arguments for
+    the unit's drop-in).
     """
     vrrp = model["vrrp"]
     settings = _keepalived_settings(settings, vrrp)
@@ -549,12 +573,8 @@ def keepalived_config(model, director, settings, var="lvs_cluster"):
         _words("enable_script_security"),
         _words("script_user", settings["check_user"]),
     ]
-    sync = model["sync_daemon"]
-    if sync["enabled"]:
-        maxlen = ["maxlen", sync["maxlen"]] if sync["maxlen"] else []
-        global_defs.append(
-            _words("lvs_sync_daemon", sync["interface"], settings["vrrp_instance"], "id", sync["id"], *maxlen)
-        )
+    # No lvs_sync_daemon: keepalived would run only the daemon of its VRRP state;
+    # the role runs both (sync_daemons), and the unit's drop-in starts them at boot.
     timeouts = [word for key, seconds in model["timeouts"].items() if seconds for word in (key, seconds)]
     if timeouts:
         global_defs.append(_words("lvs_timeouts", *timeouts))
@@ -595,4 +615,10 @@ def keepalived_config(model, director, settings, var="lvs_cluster"):
         _virtual_server(service, "%s[%d]" % (what, index), director, settings, next_udp_port)
         for index, service in enumerate(model["virtual_services"])
     ]
-    return {"global_defs": global_defs, "vrrp_instance": vrrp_instance, "virtual_servers": servers}
+    return {
+        "global_defs": global_defs,
+        "vrrp_instance": vrrp_instance,
+        "virtual_servers": servers,
+        "sync_daemons": sync_daemons(model),
+        "sync_daemon_starts": sync_daemon_starts(model),
+    }

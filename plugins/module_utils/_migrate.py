@@ -585,8 +585,8 @@ class _Migration:
         elif key == "syncdaemon":
             if value:
                 self.sync["enabled"] = True
-                how = "true: the IPVS connection sync daemon (keepalived lvs_sync_daemon: master on the MASTER,"
-                how += " backup on the BACKUP), so connections survive a takeover"
+                how = "true: the IPVS connection sync daemons (master and backup on every director),"
+                how += " so connections survive a takeover"
             else:
                 how = "false (the model's default): no connection sync; a takeover drops the connections"
             add(key, line, "sync_daemon.enabled", how)

@@ -63,7 +63,10 @@ options:
         type: int
         default: 0
       maxlen:
-        description: Largest sync message payload (C(--sync-maxlen)); the kernel derives it from the MTU when not given.
+        description:
+          - Largest sync message payload (C(--sync-maxlen)); the kernel derives it from the MTU when not given.
+          - For O(sync_backup) it is the receive buffer, which the kernel makes at least 1024 bytes; a smaller value
+            is asked for (and reported) as 1024.
         type: int
       group:
         description: Multicast group (C(--mcast-group)); the kernel's default is V(224.0.0.81).

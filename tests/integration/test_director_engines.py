@@ -71,8 +71,8 @@ def test_static_table_and_settings_per_director(tmp_path, example_inventory, ans
     rc, output = run(ansible_playbook, tmp_path, inventory, "-e", "director_engine=static")
     assert rc == 0, output
     assert saved(tmp_path, "director1")["services"] == static_services(model)
-    assert saved(tmp_path, "director1")["settings"] == static_settings(model, "MASTER")
-    assert saved(tmp_path, "director2")["settings"] == static_settings(model, "BACKUP")
+    assert saved(tmp_path, "director1")["settings"] == static_settings(model)
+    assert saved(tmp_path, "director2")["settings"] == static_settings(model)
     assert saved(tmp_path, "director2")["piranha"] is None
 
 

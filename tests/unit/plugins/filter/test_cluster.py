@@ -62,7 +62,7 @@ def model(cluster=None, hostvars=None, var="lvs_cluster"):
         ("keepalived_config", ({}, {})),
         ("piranha_config", ({}, [])),
         ("static_services", ()),
-        ("static_settings", ("MASTER",)),
+        ("static_settings", ()),
     ],
 )
 def test_filters_take_the_normalised_model_not_the_raw_variable(name, args):
@@ -235,19 +235,9 @@ def test_static_services_resolve_addresses_from_hostvars():
 
 
 def test_static_settings():
-    settings = FILTERS["static_settings"](engine_model(), "BACKUP")
-    assert settings == {
-        "timeouts": {"udp": 30},
-        "sync_master": {"state": "absent"},
-        "sync_backup": {"state": "present", "interface": "eth0", "syncid": 0},
-    }
-    with pytest.raises(AnsibleFilterError, match="state must be MASTER or BACKUP"):
-        FILTERS["static_settings"](engine_model(), "FAULT")
+    settings = FILTERS["static_settings"](engine_model())
+    both = {"state": "present", "interface": "eth0", "syncid": 0}
+    assert settings == {"timeouts": {"udp": 30}, "sync_master": both, "sync_backup": both}
     short = cluster()
     short["sync_daemon"]["maxlen"] = 64
-    assert FILTERS["static_settings"](engine_model(short), "MASTER")["sync_master"] == {
-        "state": "present",
-        "interface": "eth0",
-        "syncid": 0,
-        "maxlen": 64,
-    }
+    assert FILTERS["static_settings"](engine_model(short))["sync_backup"] == dict(both, maxlen=64)

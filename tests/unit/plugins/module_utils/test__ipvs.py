@@ -531,6 +531,17 @@ def test_normalise_daemon_errors(spec, message):
         _ipvs.normalise_daemon(spec, "master")
 
 
+@pytest.mark.parametrize("asked, kept", [(64, 1024), (900, 1024), (1024, 1024), (1500, 1500)])
+def test_a_backup_daemons_maxlen_is_what_the_kernel_keeps(asked, kept):
+    # Measured on the lab's kernel: a backup started with --sync-maxlen 64 or 900 reads back 1024,
+    # so asking for 64 again would restart it on every run.
+    spec = {"interface": "ens2", "maxlen": asked}
+    assert _ipvs.normalise_daemon(spec, "backup")["maxlen"] == kept
+    assert _ipvs.normalise_daemon(spec, "master")["maxlen"] == asked
+    running = {"interface": "ens2", "syncid": 0, "maxlen": kept, "group": "224.0.0.81", "port": 8848, "ttl": 1}
+    assert _ipvs.plan_daemon("backup", running, _ipvs.normalise_daemon(spec, "backup")) == []
+
+
 # --------------------------------------------------------------------------- properties
 
 ADDRESSES = ["172.16.11.%d" % n for n in range(76, 82)]

@@ -105,6 +105,36 @@ def test_the_directors_differ_only_in_their_vrrp_place():
     ]
 
 
+DROPIN = ROOT / "roles" / "director" / "templates" / "keepalived-restart.conf.j2"
+
+
+def dropin_starts(config):
+    text = ENV.from_string(DROPIN.read_text()).render(
+        __director_keepalived_config=config, __director_ipvsadm="/usr/sbin/ipvsadm", ansible_managed="x"
+    )
+    return [line for line in text.splitlines() if line.startswith("ExecStartPre=")]
+
+
+def test_both_directors_run_both_sync_daemons_started_before_keepalived_not_by_it():
+    # In a VRRP split brain both directors are masters: with keepalived's lvs_sync_daemon
+    # neither listened for the other's connections (bench/partition.py).
+    configs = [engine(CASES["lab"], director) for director in CASES["lab"]["directors"]]
+    for config in configs:
+        assert not [line for line in config["global_defs"] if line[0] == "lvs_sync_daemon"]
+        daemon = {"state": "present", "interface": "ens2", "syncid": 0, "maxlen": 64}
+        assert config["sync_daemons"] == {"sync_master": daemon, "sync_backup": daemon}
+        assert dropin_starts(config) == [
+            "ExecStartPre=-/usr/sbin/ipvsadm --start-daemon %s --mcast-interface ens2 --syncid 0 --sync-maxlen 64" % d
+            for d in ("master", "backup")
+        ]
+
+
+def test_without_the_sync_daemon_both_are_stopped_and_none_starts():
+    config = engine(CASES["example-nosync"], "director1")
+    assert config["sync_daemons"] == {"sync_master": {"state": "absent"}, "sync_backup": {"state": "absent"}}
+    assert dropin_starts(config) == []
+
+
 def checkers(config, service):
     server = next(s for s in config["virtual_servers"] if s["comment"].startswith(service + ":"))
     return [rs["sections"] for rs in server["sections"]]

@@ -53,7 +53,6 @@ def test_keepalived_conf_content(host, director):
     for line in (
         "    enable_script_security",
         "    script_user keepalived_script",
-        "    lvs_sync_daemon eth0 VI_SIPVS id 0 maxlen 64",
         "    lvs_timeouts tcp 10 tcpfin 10 udp 10",
         "    state %s" % state,
         "    priority %d" % priority,
@@ -222,3 +221,12 @@ def test_keepalived_restarts_by_itself(host):
     assert host.check_output("systemctl show -p StartLimitBurst keepalived") == "StartLimitBurst=5"
     assert host.check_output("systemctl show -p NeedDaemonReload keepalived") == "NeedDaemonReload=no"
     assert "sipvs-restart.conf" in host.check_output("systemctl show -p DropInPaths keepalived")
+
+
+def test_the_sync_daemons_start_before_keepalived(host):
+    # Both daemons on every director, whatever its state (keepalived.conf has no lvs_sync_daemon).
+    dropin = host.file("/etc/systemd/system/keepalived.service.d/sipvs-restart.conf").content_string
+    for daemon in ("master", "backup"):
+        line = "ExecStartPre=-/usr/sbin/ipvsadm --start-daemon %s --mcast-interface eth0 --syncid 0 --sync-maxlen 64"
+        assert line % daemon + "\n" in dropin, daemon
+    assert "lvs_sync_daemon" not in host.file(CONF).content_string
