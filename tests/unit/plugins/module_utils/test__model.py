@@ -293,3 +293,19 @@ def test_check_iptables_chain_refuses_the_names_iptables_reserves(builtin):
 def test_iptables_reserved_chains_are_the_builtin_chains_and_verdicts():
     builtin = {"PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING"}
     assert builtin | {"ACCEPT", "DROP", "QUEUE", "RETURN"} == set(_model.IPTABLES_RESERVED_CHAINS)
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [(True, True), (False, False), ("yes", True), (" True ", True), ("on", True), (1, True), ("1", True)]
+    + [("no", False), ("FALSE", False), ("off", False), (0, False), ("0", False)],
+)
+def test_check_bool_takes_yaml_booleans_and_their_inventory_text(value, expected):
+    assert _model.check_bool(value, "asterisk_allow_peer_networks") is expected
+
+
+@pytest.mark.parametrize("value", ["", "maybe", "2", 2, None, [], "y e s"])
+def test_check_bool_refuses_anything_else_naming_the_variable(value):
+    with pytest.raises(LvsError, match="asterisk_allow_peer_networks must be a boolean, got") as error:
+        _model.check_bool(value, "asterisk_allow_peer_networks")
+    assert error.value.key == "asterisk_allow_peer_networks"
