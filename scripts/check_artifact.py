@@ -54,7 +54,8 @@ EXPECTED = (
     "inventories/example/**",
 )
 # Every file EXPECTED names exactly (no wildcard) must be there, and these that a wildcard allows.
-REQUIRED = tuple(name for name in EXPECTED if "*" not in name) + (
+REQUIRED = (
+    *(name for name in EXPECTED if "*" not in name),
     "playbooks/site.yml",
     "playbooks/validate.yml",
     "inventories/example/hosts.yml",

@@ -297,8 +297,10 @@ def test_iptables_reserved_chains_are_the_builtin_chains_and_verdicts():
 
 @pytest.mark.parametrize(
     "value, expected",
-    [(True, True), (False, False), ("yes", True), (" True ", True), ("on", True), (1, True), ("1", True)]
-    + [("no", False), ("FALSE", False), ("off", False), (0, False), ("0", False)],
+    [
+        *[(True, True), ("yes", True), (" True ", True), ("on", True), (1, True), ("1", True)],
+        *[(False, False), ("no", False), ("FALSE", False), ("off", False), (0, False), ("0", False)],
+    ],
 )
 def test_check_bool_takes_yaml_booleans_and_their_inventory_text(value, expected):
     assert _model.check_bool(value, "asterisk_allow_peer_networks") is expected
