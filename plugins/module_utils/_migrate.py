@@ -1227,6 +1227,12 @@ def _sort_notes(notes):
     return [note for _position, note in sorted(enumerate(notes), key=rank)]
 
 
+def _wrap(text, width, **indents):
+    """Lines of at most ``width``, broken at spaces only: paths, options (--set-mark) and
+    hyphenated names stay whole (a hyphen in a checkout's directory name once split the source)."""
+    return textwrap.wrap(text, width, break_on_hyphens=False, break_long_words=False, **indents)
+
+
 def notes_table(notes, width=TABLE_WIDTH):
     """The notes as text lines of at most ``width`` characters (longer words aside): for each note its lvs.cf
     line (- when not known), lvs.cf key and model key, then how, indented."""
@@ -1235,10 +1241,10 @@ def notes_table(notes, width=TABLE_WIDTH):
         head = note["key"] or "(no lvs.cf key)"
         if note["to"]:
             head += " -> " + note["to"]
-        rows += textwrap.wrap(
-            head, width, initial_indent="%4s  " % (note["line"] or "-"), subsequent_indent=" " * 8
-        ) or ["%4s" % "-"]
-        rows += textwrap.wrap(note["how"], width, initial_indent=" " * 8, subsequent_indent=" " * 8)
+        rows += _wrap(head, width, initial_indent="%4s  " % (note["line"] or "-"), subsequent_indent=" " * 8) or [
+            "%4s" % "-"
+        ]
+        rows += _wrap(note["how"], width, initial_indent=" " * 8, subsequent_indent=" " * 8)
     return rows
 
 
@@ -1305,7 +1311,7 @@ def _cluster_yml(cluster, table, source, serial_no):
         " the controller before touching any host. The notes at the end say where every lvs.cf key went."
         % (source, serial)
     )
-    lines = ["---"] + ["# " + line for line in textwrap.wrap(head, TABLE_WIDTH)]
+    lines = ["---"] + ["# " + line for line in _wrap(head, TABLE_WIDTH)]
     text = "\n".join(lines) + "\n" + to_yaml({"lvs_cluster": cluster}) + "\n"
     return text + "\n".join(("# " + row).rstrip() for row in ["Notes of the migration:", "", *table]) + "\n"
 

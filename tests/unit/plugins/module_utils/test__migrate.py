@@ -873,3 +873,11 @@ def test_round_trip_through_piranha(case):
     # Every line of the file with a key or a block has its note.
     noted = {n["line"] for n in result["notes"]}
     assert all(number in noted for number, line in enumerate(text.splitlines(), 1) if re.search(r"[={]", line))
+
+
+def test_the_header_keeps_a_long_hyphenated_source_path_whole():
+    # Wrapped at spaces only: a CI checkout in /work/ci-clone once came out as "ci-" and "clone".
+    source = "piranha1:/work/ci-clone/a-very-long-directory-name-with-hyphens-in-it/lvs.cf-76"
+    result = _migrate.cluster_from_lvs_cf(TUTORIAL_76, fixture("mangle-76"), source)
+    header = [line for line in result["cluster_yml"].splitlines() if line.startswith("# ")][:4]
+    assert any(source in line for line in header), header
