@@ -160,7 +160,9 @@ STATIC_EXPECTED = sorted(
     + ["-a -f 3 -r %s:0 -g -w 1" % a for a in RS]
     + [
         "Timeout (tcp tcpfin udp): 10 10 60",
+        # Both daemons on every director; the kernel gives the backup at least 1024 bytes.
         "master sync daemon (mcast=ens2, syncid=0, maxlen=64, group=224.0.0.81, port=8848, ttl=1)",
+        "backup sync daemon (mcast=ens2, syncid=0, maxlen=1024, group=224.0.0.81, port=8848, ttl=1)",
     ]
 )
 STATIC_TASKS = (
