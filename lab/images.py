@@ -82,6 +82,20 @@ def vm_network_files():
     return files
 
 
+# Debian's python3 reads .pth files in this directory at every start.
+GUEST_SITE = "usr/lib/python3/dist-packages/"
+PAYLOAD_CACHE = config.REPO / "lab/guest/sipvs_lab_payload_cache.py"
+
+
+def payload_cache_files():
+    """The directors' import hook for Ansible's module payloads (lab/guest/sipvs_lab_payload_cache.py)."""
+    return {
+        GUEST_SITE + PAYLOAD_CACHE.name: PAYLOAD_CACHE.read_text(),
+        GUEST_SITE
+        + "sipvs_lab_payload_cache.pth": "import sipvs_lab_payload_cache; sipvs_lab_payload_cache.install()\n",
+    }
+
+
 def recipes():
     public_key = config.SSH_KEY.with_suffix(".pub").read_text()
     container_files = {
@@ -122,6 +136,8 @@ def recipes():
                 "etc/initramfs-tools/conf.d/sipvs-lab": "MODULES=list\n",
                 "etc/initramfs-tools/modules": "virtio_pci\nvirtio_blk\nvirtio_net\next4\n",
                 **vm_network_files(),
+                # Each Ansible module's payload compiled once per director, not on every task.
+                **payload_cache_files(),
             },
             "build": BUILD_VERSION,
         },
