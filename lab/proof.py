@@ -18,6 +18,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 from lab import config, hosts, images, network, procs, vms
@@ -566,17 +567,87 @@ def parse_recap(text):
     }
 
 
-def site(*extra, log=None, timeout=3600):
-    """ansible-playbook -i inventories/lab site.yml; returns (rc, recap, seconds, output)."""
+HEADER = re.compile(r"^(?P<kind>PLAY|TASK|RUNNING HANDLER) \[(?P<name>.*)\] \**$")
+HOST_RESULT = re.compile(r"^(?P<status>ok|changed|skipping|failed|fatal|unreachable): \[(?P<host>[^\]]+)\]")
+
+
+class Progress:
+    """Turns ansible-playbook's output, line by line, into lines a person can follow:
+    each play and task as it starts, and each task's hosts by result when it ends."""
+
+    def __init__(self, say):
+        self.say = say
+        self.task = None
+        self.task_started = 0.0
+        self.results = {}
+
+    def line(self, text, elapsed):
+        header = HEADER.match(text)
+        if header:
+            self.end_task(elapsed)
+            if header.group("kind") == "PLAY":
+                self.say("  [%4.0f s] play %s" % (elapsed, header.group("name")))
+            else:
+                self.task, self.task_started = header.group("name"), elapsed
+                self.say("  [%4.0f s]   %s" % (elapsed, self.task))
+            return
+        if text.startswith("PLAY RECAP"):
+            self.end_task(elapsed)
+            return
+        result = HOST_RESULT.match(text)
+        if result and self.task is not None:
+            status = "failed" if result.group("status") == "fatal" else result.group("status")
+            hosts_with_status = self.results.setdefault(status, [])
+            if result.group("host") not in hosts_with_status:
+                hosts_with_status.append(result.group("host"))
+
+    def end_task(self, elapsed):
+        if self.task is None:
+            return
+        done = "; ".join("%s %s" % (status, ", ".join(hosts)) for status, hosts in self.results.items())
+        self.say("  [%4.0f s]     %s (%.0f s)" % (elapsed, done or "no hosts", elapsed - self.task_started))
+        self.task, self.results = None, {}
+
+
+def site(*extra, log=None, timeout=3600, progress=None):
+    """ansible-playbook -i inventories/lab site.yml; returns (rc, recap, seconds, output).
+    With progress (a function taking a line), the run is shown as it goes (see Progress)."""
     argv = [str(VENV_BIN / "ansible-playbook"), "-i", str(INVENTORY), "-e", LAB_EXTRA_VARS, str(SITE), *extra]
     started = time.monotonic()
     env = dict(ansible_env(), ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1")
-    result = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env, cwd=str(REPO), check=False)
+    if progress is None:
+        result = subprocess.run(
+            argv, capture_output=True, text=True, timeout=timeout, env=env, cwd=str(REPO), check=False
+        )
+        returncode, output = result.returncode, result.stdout + result.stderr
+    else:
+        returncode, output = _site_with_progress(argv, env, timeout, started, Progress(progress))
     seconds = round(time.monotonic() - started, 1)
     if log is not None:
         log.parent.mkdir(parents=True, exist_ok=True)
-        log.write_text(result.stdout + result.stderr)
-    return result.returncode, parse_recap(result.stdout), seconds, result.stdout + result.stderr
+        log.write_text(output)
+    return returncode, parse_recap(output), seconds, output
+
+
+def _site_with_progress(argv, env, timeout, started, progress):
+    lines = []
+    env = dict(env, PYTHONUNBUFFERED="1")
+    with subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=str(REPO)
+    ) as playbook:
+        # The same bound as subprocess.run's timeout: the playbook is killed, by its PID.
+        watchdog = threading.Timer(timeout, playbook.kill)
+        watchdog.start()
+        try:
+            for text in playbook.stdout:
+                lines.append(text)
+                progress.line(text.rstrip("\n"), time.monotonic() - started)
+            returncode = playbook.wait()
+        finally:
+            watchdog.cancel()
+    if time.monotonic() - started >= timeout:
+        raise LabError("site.yml did not finish within %d s (stopped)" % timeout)
+    return returncode, "".join(lines)
 
 
 # ---------------------------------------------------------------- benchmarks
@@ -602,8 +673,8 @@ def ensure_converged(say=print):
     lifecycle.ensure_up(say=say)
     if cluster_healthy():
         return None
-    say("converging the lab with site.yml")
-    rc, _recap, seconds, output = site(log=OUT / "site.log")
+    say("converging the lab with site.yml (log: lab/out/site.log)")
+    rc, _recap, seconds, output = site(log=OUT / "site.log", progress=say)
     if rc != 0:
         raise LabError("site.yml failed (exit %d): %s" % (rc, output[-2000:]))
     flush_client_neighbours()
@@ -703,7 +774,7 @@ def prove(load, say=print):
     say("== lab up")
     lifecycle.ensure_up(say=say)
     say("== ansible-playbook -i inventories/lab site.yml (log: lab/out/site.log)")
-    rc, recap, seconds, output = site(log=OUT / "site.log")
+    rc, recap, seconds, output = site(log=OUT / "site.log", progress=say)
     for host, counts in sorted(recap.items()):
         say("  %-10s %s" % (host, " ".join("%s=%d" % item for item in counts.items())))
     say("  site.yml: exit %d in %.0fs" % (rc, seconds))
