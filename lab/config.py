@@ -35,8 +35,7 @@ PROXY_NS_IP = "169.254.211.2"
 PROXY_PORT = 3142
 PROXY_URL = "http://%s:%d" % (PROXY_IP, PROXY_PORT)
 
-DEBIAN_MIRROR = "http://deb.debian.org/debian"
-DEBIAN_SECURITY = "http://deb.debian.org/debian-security"
+# The Debian mirrors are the host's own (lab/mirrors.py), read from its apt sources.
 
 # 256 MB thrashes the page cache as soon as apt or Ansible runs (the guest re-reads
 # its binaries from disk all the time, measured: ~1,800 blocks/s in vmstat); the

@@ -17,6 +17,7 @@ import subprocess
 import tempfile
 
 from lab import config
+from lab.mirrors import host_mirrors
 from lab.shell import LabError, podman, run
 
 BUILD_VERSION = 1
@@ -66,8 +67,11 @@ NO_VALID_UNTIL = 'Acquire::Check-Valid-Until "false";\n'
 
 
 def bookworm_sources():
-    mirror, security = config.DEBIAN_MIRROR, config.DEBIAN_SECURITY
-    return f"deb {mirror} bookworm main\ndeb {mirror} bookworm-updates main\ndeb {security} bookworm-security main\n"
+    mirrors = host_mirrors()
+    lines = ["deb %s bookworm main" % mirrors["debian"], "deb %s bookworm-updates main" % mirrors["debian"]]
+    if mirrors["security"]:
+        lines.append("deb %s bookworm-security main" % mirrors["security"])
+    return "\n".join(lines) + "\n"
 
 
 def vm_network_files():
@@ -148,7 +152,7 @@ def recipes():
             "masked": MASKED_UNITS + CONTAINER_MASKED_UNITS,
             "enabled": [],
             "files": {
-                "etc/apt/sources.list": "deb %s sid main\n" % config.DEBIAN_MIRROR,
+                "etc/apt/sources.list": "deb %s sid main\n" % host_mirrors()["debian"],
                 # The mirror's sid Release file is past its Valid-Until.
                 "etc/apt/apt.conf.d/99sipvs-no-check-valid-until": NO_VALID_UNTIL,
                 **container_files,
@@ -211,7 +215,7 @@ def debootstrap(recipe, rootfs, name, log):
         "--include=%s" % ",".join(recipe["packages"]),
         recipe["suite"],
         str(rootfs),
-        config.DEBIAN_MIRROR,
+        host_mirrors()["debian"],
     ]
     with open(log, "w") as log_file:
         result = run_logged(argv, log_file)

@@ -9,11 +9,23 @@ import subprocess
 import time
 
 from lab import config, procs
+from lab.mirrors import host_mirrors, without_scheme
 from lab.shell import LabError
 
 CONF_DIR = config.RUN_DIR / "apt-cacher-ng"
 PID_FILE = config.RUN_DIR / "apt-cacher-ng.pid"
 LOG = config.RUN_DIR / "apt-cacher-ng.out"
+
+
+def remaps(mirrors):
+    """apt-cacher-ng's Remap lines: the lab's hosts ask for the host's own mirrors (lab/mirrors.py)."""
+    lines = [
+        "Remap-debrep: file:deb_mirror*.gz /debian %s ; %s/" % (without_scheme(mirrors["debian"]), mirrors["debian"])
+    ]
+    if mirrors["security"]:
+        security = mirrors["security"]
+        lines.append("Remap-secdeb: /debian-security %s ; %s/" % (without_scheme(security), security))
+    return lines
 
 
 def acng_conf():
@@ -27,9 +39,7 @@ def acng_conf():
             "ForeGround: 1",
             # Only the remapped repositories are served; any other host is refused.
             "ForceManaged: 1",
-            "Remap-debrep: file:deb_mirror*.gz /debian ; %s/" % config.DEBIAN_MIRROR,
-            "Remap-secdeb: security.debian.org /debian-security deb.debian.org/debian-security ; %s/"
-            % config.DEBIAN_SECURITY,
+            *remaps(host_mirrors()),
             "ExThreshold: 4",
             "",
         ]
