@@ -83,12 +83,13 @@ molecule: venv deps
 	@scripts/run-molecule
 
 # The cluster scenario (molecule/cluster) brings the lab up, converges site.yml,
-# checks idempotence, verifies the cluster and its faults, and takes the lab
-# down. Then tests/lab bring it up again, test the lab and the modules on its
-# real IPVS, take it down and check the host is as it was.
+# checks idempotence, verifies the cluster and its faults, and leaves the lab up
+# (Molecule destroys it if a step fails). tests/lab take that lab over, test the
+# lab and the modules on its real IPVS, take it down and check the host is as
+# lab-up found it: one lab bring-up per run.
 test-lab: venv deps
 	molecule test -s cluster || { cat lab/out/cluster-verify-failures.txt 2>/dev/null; exit 1; }
-	$(BIN)/pytest tests/lab
+	SIPVS_LAB_TAKE_OVER=1 $(BIN)/pytest tests/lab
 
 test: venv lint sanity unit integration build-check molecule test-lab
 

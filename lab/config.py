@@ -14,6 +14,9 @@ KNOWN_HOSTS = SSH_DIR / "known_hosts"
 APT_CACHE_DIR = CACHE_DIR / "apt-cacher-ng"
 # State of a running lab: VM overlays, PID files, logs, what we found on the host.
 RUN_DIR = pathlib.Path("/var/lib/sipvs-lab/run")
+# The host as lab-up found it (lab/snapshot.py), so that whoever takes the lab down
+# can check it left nothing behind - also a test run that did not bring it up.
+HOST_BEFORE_UP = RUN_DIR / "host-before-up.json"
 
 PODMAN_ENV = {
     "CONTAINERS_CONF": str(REPO / "lab/podman/containers.conf"),

@@ -1,11 +1,12 @@
 """lab up / down / status."""
 
+import json
 import os
 import pathlib
 import shutil
 import time
 
-from lab import config, containers, images, network, procs, proxy, vms
+from lab import config, containers, images, network, procs, proxy, snapshot, vms
 from lab.shell import LabError
 
 # Host settings podman may change while the lab starts; lab-up puts back what it found.
@@ -59,7 +60,9 @@ def up(say=print):
     preflight()
     started = time.monotonic()
     images.build_all(say=say)
+    host_before = snapshot.take()
     config.RUN_DIR.mkdir(parents=True, exist_ok=True)
+    config.HOST_BEFORE_UP.write_text(json.dumps(host_before, indent=1))
     (config.RUN_DIR / "ssh-control").mkdir(mode=0o700, exist_ok=True)
     found_sysctls = read_host_sysctls()
     try:
@@ -81,6 +84,14 @@ def up(say=print):
         put_back_host_sysctls(found_sysctls)
     say("lab up in %.0fs" % (time.monotonic() - started))
     status(say=say)
+
+
+def host_before_up():
+    """The host snapshot this lab's lab-up took before it started anything."""
+    try:
+        return json.loads(config.HOST_BEFORE_UP.read_text())
+    except (OSError, ValueError) as error:
+        raise LabError("no host snapshot from lab-up in %s: %s" % (config.HOST_BEFORE_UP, error)) from error
 
 
 def is_up():

@@ -1,8 +1,10 @@
 """Fixtures for tests against the real lab (make test-lab).
 
 The session fixture `lab` brings the lab up if it is not (and then owns it:
-test_zz_teardown takes it down and checks nothing is left behind), or uses a lab
-that is already up and leaves it up. Tests get `lab.run(host, argv)`,
+test_zz_teardown takes it down and checks the host is as lab-up found it), or
+uses a lab that is already up and leaves it up - unless SIPVS_LAB_TAKE_OVER=1
+(make test-lab, after the cluster scenario left its lab up): then it owns that
+lab the same way. Tests get `lab.run(host, argv)`,
 `lab.inventory` and `lab.ansible(...)`.
 """
 
@@ -17,10 +19,11 @@ import pytest
 REPO = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from lab import config, hosts, lifecycle, snapshot  # noqa: E402
+from lab import config, hosts, lifecycle  # noqa: E402
 
 INVENTORY = REPO / "inventories" / "lab"
 VENV_BIN = REPO / ".venv" / "bin"
+TAKE_OVER = "SIPVS_LAB_TAKE_OVER"
 
 
 class Lab:
@@ -72,12 +75,13 @@ def lab():
         if lifecycle.is_up() and not lifecycle.is_running():
             # Namespaces left by a session whose processes were ended: start from a clean host.
             lifecycle.down(say=lambda _message: None)
-        if lifecycle.is_up():
+        if lifecycle.is_up() and os.environ.get(TAKE_OVER) == "1":
+            _session["lab"] = Lab(owned=True, before=lifecycle.host_before_up())
+        elif lifecycle.is_up():
             _session["lab"] = Lab(owned=False, before=None)
         else:
-            before = snapshot.take()
             lifecycle.up()
-            _session["lab"] = Lab(owned=True, before=before)
+            _session["lab"] = Lab(owned=True, before=lifecycle.host_before_up())
     yield _session["lab"]
 
 

@@ -147,7 +147,9 @@ def test_errors_are_one_line_not_tracebacks():
 
 @pytest.mark.lab_teardown
 def test_zz_lab_down_leaves_nothing_behind(lab):
-    assert lab.owned, "this session found the lab already up; run make lab-down before make test-lab"
+    assert lab.owned, (
+        "this session found the lab already up (not SIPVS_LAB_TAKE_OVER=1); run make lab-down before make test-lab"
+    )
     lifecycle.down(say=lambda _message: None)
     left = snapshot.differences(lab.before, snapshot.take())
     assert not left, "\n".join(left)
