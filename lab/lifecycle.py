@@ -38,7 +38,8 @@ def preflight():
     missing = [name for name in REQUIRED_COMMANDS if shutil.which(name) is None]
     if missing:
         raise LabError("missing commands: %s (run `make deps`)" % ", ".join(missing))
-    images.check_disk(config.RUN_DIR, 2)
+    # The run directory's parent: lab-up records the host before the run directory exists.
+    images.check_disk(config.RUN_DIR.parent, 2)
 
 
 def read_host_sysctls():
