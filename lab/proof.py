@@ -13,7 +13,6 @@ import argparse
 import csv
 import json
 import os
-import pathlib
 import re
 import signal
 import subprocess
@@ -289,22 +288,56 @@ def heal_vrrp(director):
         pass
 
 
-def sipp_failures(error_file):
-    """Unix times of the calls SIPp aborted, read from its error trace (-trace_err)."""
-    try:
-        text = pathlib.Path(error_file).read_text(errors="replace")
-    except OSError:
-        return []
-    return [float(match) for match in re.findall(r"\t(\d+\.\d+): Aborting call", text)]
+# Each event of SIPp's error trace (-trace_err) starts with "DATE\tTIME\tUNIX_TIME: "; events
+# are not newline-separated, and a call's event names its Call-ID ("CALL_NUMBER-PID@IP") as
+# "Call-Id: 1-..." (receive timeouts), "Call-Id '1-..." (unexpected messages) or "Call-ID '1-..."
+# (retransmission timeouts).
+SIPP_EVENT = re.compile(r"\d{4}-\d\d-\d\d\t[\d:.]+\t(\d+\.\d+): ")
+SIPP_CALL_NUMBER = re.compile(r"Call-Id:? '?(\d+)-", re.IGNORECASE)
+
+
+def sipp_failures(text):
+    """{call number: Unix time of its first error} for each call SIPp's error trace names."""
+    parts = SIPP_EVENT.split(text)
+    failures = {}
+    for when, event in zip(parts[1::2], parts[2::2]):
+        match = SIPP_CALL_NUMBER.search(event)
+        if match:
+            failures.setdefault(int(match.group(1)), float(when))
+    return failures
+
+
+def created_by(rows, when):
+    """Calls SIPp had created by `when`, at most: TotalCallCreated of the first statistics row
+    written at or after it (SIPp's CurrentTime ends in the Unix time), or of its last row (written
+    as it exited) when SIPp had ended before `when`."""
+    for row in rows:
+        if float(row["CurrentTime"].rpartition("\t")[2]) >= when:
+            return int(row["TotalCallCreated"])
+    return int(rows[-1]["TotalCallCreated"])
+
+
+def split_failures(failures, cut_at, created_when_healed):
+    """The failed calls of a VRRP partition, by when each call started: calls created after the
+    heal (number above `created_when_healed`) failed after it; the others failed in the split
+    when their first error came after the cut, before it otherwise."""
+    after = [number for number in failures if number > created_when_healed]
+    during = [number for number, when in failures.items() if number not in after and when >= cut_at]
+    return {
+        "failed_before_cut": len(failures) - len(after) - len(during),
+        "failed_during_split": len(during),
+        "failed_after_heal": len(after),
+    }
 
 
 def vrrp_partition(split_calls=200, calls=300, rate=10, duration_ms=2000, on_split=None):
     """Cut VRRP on the backup during a SIPp load for `split_calls` new calls, heal it, and count.
 
     `on_split(primary, backup)`, if given, runs once both directors hold the VIPs.
-    Returns the load's result, the failed calls during the split and after the heal
-    (by the time SIPp aborted them), the holders and sync daemons seen in the split,
-    and the seconds from the heal until the primary alone held the SIP VIP again."""
+    Returns the load's result; the failed calls before the cut, during the split and after
+    the heal (split_failures: a call started after the primary alone held the SIP VIP again
+    failed after the heal); the holders and sync daemons seen in the split; and the seconds
+    from the heal until the primary alone held the SIP VIP again."""
     primary = wait_until(director_holding, 120, 0.5, "a director holding %s" % SIP_VIP)
     backup = next(name for name in DIRECTORS if name != primary)
     load = Sipp(rate=rate, limit=50, duration_ms=duration_ms, calls=calls, errors=True)
@@ -331,10 +364,10 @@ def vrrp_partition(split_calls=200, calls=300, rate=10, duration_ms=2000, on_spl
         heal_at = time.time()
         heal_vrrp(backup)
     wait_until(lambda: vip_holders() == [primary], 120, 0.2, "%s alone holding %s" % (primary, SIP_VIP))
-    one_holder_s = round(time.time() - heal_at, 1)
+    healed_at = time.time()
     result = load.wait()
     wait_until(cluster_healthy, 120, 0.5, "%s alone holding the VIPs with the full pool" % primary)
-    failures = sipp_failures(load.error_file)
+    failures = sipp_failures(load.errors())
     return {
         "primary": primary,
         "cut_on": backup,
@@ -342,9 +375,9 @@ def vrrp_partition(split_calls=200, calls=300, rate=10, duration_ms=2000, on_spl
         "result": {key: result[key] for key in ("created", "successful", "failed", "seconds")},
         "split": split,
         "split_s": round(heal_at - cut_at, 1),
-        "failed_during_split": sum(cut_at <= t < heal_at for t in failures),
-        "failed_after_heal": sum(t >= heal_at for t in failures),
-        "one_holder_after_heal_s": one_holder_s,
+        "failed_traced": len(failures),
+        **split_failures(failures, cut_at, created_by(load.rows(), healed_at)),
+        "one_holder_after_heal_s": round(healed_at - heal_at, 1),
     }
 
 
@@ -480,17 +513,18 @@ class Sipp:
             text=True,
         )
 
-    def stats(self):
-        """The last line of SIPp's statistics file: created, current, successful, failed."""
+    def rows(self):
+        """SIPp's statistics file, one {column: value} per line SIPp wrote (every second: -fd 1)."""
         try:
             with open(self.stat_file, newline="") as handle:
-                rows = list(csv.reader(handle, delimiter=";"))
+                return list(csv.DictReader(handle, delimiter=";"))
         except OSError:
-            return {"created": 0, "current": 0, "successful": 0, "failed": 0}
-        if len(rows) < 2:
-            return {"created": 0, "current": 0, "successful": 0, "failed": 0}
-        names, last = rows[0], rows[-1]
-        row = dict(zip(names, last))
+            return []
+
+    def stats(self):
+        """The last line of SIPp's statistics file: created, current, successful, failed."""
+        rows = self.rows()
+        row = rows[-1] if rows else {}
 
         def number(key):
             try:
@@ -504,6 +538,13 @@ class Sipp:
             "successful": number("SuccessfulCall(C)"),
             "failed": number("FailedCall(C)"),
         }
+
+    def errors(self):
+        """SIPp's error trace so far ("" when it wrote none or was not asked to: errors=False)."""
+        try:
+            return self.error_file.read_text(errors="replace") if self.error_file else ""
+        except OSError:
+            return ""
 
     def running(self):
         return self.process.poll() is None

@@ -139,6 +139,11 @@ def test_a_vrrp_partition_under_load_heals_to_one_holder_and_calls_go_on(converg
     # and the load's calls after the heal all succeeded.
     assert proof.vip_holders(proof.SIP_VIP) == [partition["primary"]], partition
     assert proof.cluster_healthy(), partition
+    # Every failed call is in SIPp's error trace, so none escapes the count; each counts by
+    # when it started (lab/proof.py split_failures): a call of the split whose BYE fails
+    # after the heal is the split's.
+    assert partition["failed_traced"] == partition["result"]["failed"], partition
+    assert partition["failed_before_cut"] == 0, partition
     assert partition["failed_after_heal"] == 0, partition
 
 
