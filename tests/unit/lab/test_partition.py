@@ -1,7 +1,7 @@
 """How lab/proof.py's VRRP partition proof counts failed calls: SIPp's error trace and statistics
 file, recorded from SIPp 3.6 on loopback (a peer that never answers: receive timeouts; one that
-answers 481: unexpected messages), read into call numbers, and each failed call put in the
-split or after the heal by when it started, not by when SIPp gave up on it."""
+answers 481: unexpected messages, the SIP lines' CRLF stored as LF), read into call numbers, and
+each failed call put in the split or after the heal by when it started, not by when SIPp gave up."""
 
 import csv
 import pathlib
