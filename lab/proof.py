@@ -254,6 +254,20 @@ def pool(director, fwmark=SIP_FWMARK):
     return []
 
 
+def weights(director, name):
+    """The weight of real server `name` in each service of the director's IPVS table that has it
+    (by fwmark or "address:port"), or None when the director does not answer."""
+    services = ipvs_services(director)
+    if services is None:
+        return None
+    return {
+        service.get("fwmark") or "%s:%s" % (service["address"], service["port"]): rs.get("weight", 1)
+        for service in services
+        for rs in service["real_servers"]
+        if RS_BY_ADDRESS.get(rs["address"]) == name
+    }
+
+
 def connections(director):
     """The director's IPVS connection table (ipvsadm -Lcn) parsed, or None when unreachable."""
     result = run_on(director, ["ipvsadm", "-Lcn"], timeout=15)
@@ -653,7 +667,12 @@ class Progress:
 def site(*extra, log=None, timeout=3600, progress=None):
     """ansible-playbook -i inventories/lab site.yml; returns (rc, recap, seconds, output).
     With progress (a function taking a line), the run is shown as it goes (see Progress)."""
-    argv = [str(VENV_BIN / "ansible-playbook"), "-i", str(INVENTORY), "-e", LAB_EXTRA_VARS, str(SITE), *extra]
+    return playbook(SITE, *extra, log=log, timeout=timeout, progress=progress)
+
+
+def playbook(path, *extra, log=None, timeout=3600, progress=None):
+    """ansible-playbook -i inventories/lab PATH, with the lab's secrets; as site() returns."""
+    argv = [str(VENV_BIN / "ansible-playbook"), "-i", str(INVENTORY), "-e", LAB_EXTRA_VARS, str(path), *extra]
     started = time.monotonic()
     env = dict(ansible_env(), ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1")
     if progress is None:

@@ -50,6 +50,7 @@ EXPECTED = (
     "roles/*/vars/*.yml",
     "roles/*/files/**",
     "playbooks/*.yml",
+    "playbooks/vars/*.yml",
     # The inventory to copy; the lab's (inventories/lab) needs lab files that are not shipped.
     "inventories/example/**",
 )

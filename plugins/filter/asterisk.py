@@ -1,6 +1,7 @@
 # Copyright: sipvs.lvs contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""``asterisk_problems``: the asterisk role's rules (``module_utils/_asterisk.py``) as a filter.
+"""``asterisk_problems``: the asterisk role's rules (``module_utils/_asterisk.py``) as a filter;
+``asterisk_channel_ages``: the channels' ages in Asterisk's ``core show channels concise``.
 
 A thin wrapper: it hands the model code a plain copy of the role's variables (an undefined value becomes the
 model's ``Unset``, with the templating engine's reason; vault-encrypted text the text it decrypts to) and returns
@@ -13,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.sipvs.lvs.plugins.module_utils._asterisk import Unset
+from ansible_collections.sipvs.lvs.plugins.module_utils._asterisk import Unset, channel_ages
 from ansible_collections.sipvs.lvs.plugins.module_utils._asterisk import asterisk_problems as _asterisk_problems
 from ansible_collections.sipvs.lvs.plugins.plugin_utils._templating import (
     accept_args_markers,
@@ -42,6 +43,13 @@ def asterisk_problems(settings):
     return _asterisk_problems(plain(settings, Unset))
 
 
+def asterisk_channel_ages(text):
+    """The age in seconds of each channel in ``core show channels concise`` output."""
+    if not isinstance(text, str):
+        raise AnsibleFilterError("asterisk_channel_ages takes the text of core show channels concise")
+    return channel_ages(text)
+
+
 class FilterModule:
     def filters(self):
-        return {"asterisk_problems": asterisk_problems}
+        return {"asterisk_problems": asterisk_problems, "asterisk_channel_ages": asterisk_channel_ages}

@@ -50,6 +50,13 @@ def _resolver(hostvars):
     return address_of
 
 
+def _drain_resolver(hostvars):
+    """drained_of(host) over Ansible's hostvars: the host's lvs_drain, None when unset."""
+    if hostvars is None:
+        return None
+    return lambda host: hostvars[host].get("lvs_drain") if host in hostvars else None
+
+
 def _checked(function, *args, **kwargs):
     """function(*args, **kwargs), its LvsError turned into the AnsibleFilterError it names."""
     try:
@@ -75,7 +82,14 @@ def _normalised(model, name):
 
 
 def cluster_model(cluster, hostvars=None, var="lvs_cluster", directors=None):
-    return _checked(normalize_cluster, cluster, _resolver(hostvars), var=var, directors=directors)
+    return _checked(
+        normalize_cluster,
+        cluster,
+        _resolver(hostvars),
+        var=var,
+        directors=directors,
+        drained_of=_drain_resolver(hostvars),
+    )
 
 
 def cluster_vips_served_by(model, *names, port=None, protocol=None):

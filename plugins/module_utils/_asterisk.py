@@ -376,3 +376,19 @@ def asterisk_problems(settings):
     peer_networks = _collect(problems, check_bool, settings.get(PEER_NETWORKS_OPT_IN, False), PEER_NETWORKS_OPT_IN)
     problems += _endpoints_problems(settings.get("asterisk_endpoints"), contexts, bool(peer_networks))
     return problems
+
+
+# `core show channels concise`: one line per channel, fields separated by "!":
+# channel, context, extension, priority, state, application, data, caller ID,
+# account code, peer account, AMA flags, duration (seconds), bridge, unique ID.
+CONCISE_DURATION_FIELD = 11
+
+
+def channel_ages(text):
+    """The age in seconds of each channel in Asterisk's `core show channels concise` output."""
+    ages = []
+    for line in text.splitlines():
+        fields = line.split("!")
+        if len(fields) > CONCISE_DURATION_FIELD and fields[CONCISE_DURATION_FIELD].isdigit():
+            ages.append(int(fields[CONCISE_DURATION_FIELD]))
+    return ages

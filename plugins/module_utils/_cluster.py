@@ -629,7 +629,19 @@ def _vips_on_director_networks(services, networks, directors, what, var):
             )
 
 
-def normalize_cluster(cluster, address_of, var="lvs_cluster", directors=None):
+def _drain(services, drained_of):
+    """Each real server named by ``host`` gets ``drained`` from ``drained_of(host)`` (its lvs_drain host
+    variable, None when unset), and a drained one weight 0: it takes no new connection while its
+    connections in progress go on, in every service that lists it."""
+    for service in services:
+        for rs in service["real_servers"]:
+            value = drained_of(rs["host"]) if drained_of is not None and rs["host"] is not None else None
+            rs["drained"] = value is not None and check_bool(value, "lvs_drain of host %s" % rs["host"])
+            if rs["drained"]:
+                rs["weight"] = 0
+
+
+def normalize_cluster(cluster, address_of, var="lvs_cluster", directors=None, drained_of=None):
     """Validate ``cluster`` (the inventory's ``lvs_cluster``) and return it in canonical form.
 
     ``address_of(host)`` returns the address of an inventory host (its
@@ -639,6 +651,8 @@ def normalize_cluster(cluster, address_of, var="lvs_cluster", directors=None):
     ``directors`` (inventory hostnames, resolved with ``address_of``) adds the
     checks that need the directors' addresses: no VIP is a director's, and a VIP
     with a network vip_netmask is on the directors' network.
+    ``drained_of(host)`` returns a real server's ``lvs_drain`` host variable
+    (None when unset): a drained real server has weight 0 (see ``_drain``).
     Raises LvsError naming the offending variable path.
     """
     if cluster is None:
@@ -666,6 +680,7 @@ def normalize_cluster(cluster, address_of, var="lvs_cluster", directors=None):
     addresses = _director_addresses(directors, address_of)
     _vips_are_not_directors(services, addresses, what)
     _vips_on_director_networks(services, vrrp["networks"], addresses, what, var)
+    _drain(services, drained_of)
     return model
 
 

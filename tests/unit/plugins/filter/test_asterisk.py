@@ -89,3 +89,24 @@ def test_the_filter_takes_undefined_values():
         pytest.skip("ansible-core before 2.19 passes Jinja's Undefined to every filter")
     assert getattr(asterisk_problems, "accept_args_markers", False) is True
     assert getattr(asterisk_problems, "accept_lazy_markers", False) is True
+
+
+# Recorded from Asterisk 20 on a lab real server during a SIPp load (core show channels concise).
+CONCISE = (
+    "PJSIP/sipp-00000228!sipp!200!1!Up!Answer!!sipp!!!3!0!!1796288869.552\n"
+    "PJSIP/sipp-00000225!sipp!200!2!Up!MusicOnHold!default,30!sipp!!!3!1!!1796288867.549\n"
+    "PJSIP/sipp-00000221!sipp!200!2!Up!MusicOnHold!default,30!sipp!!!3!24!!1796288864.545\n"
+)
+
+
+def test_asterisk_channel_ages_reads_each_channels_duration():
+    ages = plugin.FilterModule().filters()["asterisk_channel_ages"]
+    assert ages(CONCISE) == [0, 1, 24]
+    assert ages("") == []
+    assert ages("Unable to connect to remote asterisk (does /var/run/asterisk/asterisk.ctl exist?)\n") == []
+
+
+def test_asterisk_channel_ages_takes_text_only():
+    ages = plugin.FilterModule().filters()["asterisk_channel_ages"]
+    with pytest.raises(AnsibleFilterError, match="takes the text"):
+        ages(None)

@@ -132,7 +132,9 @@ def test_defaults_and_addresses():
     assert svc["check"]["type"] == "none"
     assert svc["sorry_server"] == {"address": "10.0.0.9", "port": 53}
     assert svc["persistence_granularity"] == 24
-    assert svc["real_servers"] == [{"name": "a", "host": None, "address": "10.0.0.2", "port": 53, "weight": 5}]
+    assert svc["real_servers"] == [
+        {"name": "a", "host": None, "address": "10.0.0.2", "port": 53, "weight": 5, "drained": False}
+    ]
 
 
 def test_subsecond_advert_needs_vrrp3():
@@ -590,3 +592,36 @@ def test_wrong_directors(directors, address_of, message):
 def test_an_unresolved_real_server_is_not_compared_with_the_vips():
     # Without addresses (address_of None) a host has no address to compare.
     assert normalize_cluster(copy.deepcopy(TUTORIAL), None)["virtual_services"][0]["real_servers"][0]["address"] is None
+
+
+def weights(result):
+    return {
+        s["name"]: [(rs["name"], rs["weight"], rs["drained"]) for rs in s["real_servers"]]
+        for s in result["virtual_services"]
+    }
+
+
+def test_a_drained_host_has_weight_0_in_every_service_that_lists_it():
+    drains = {"rs2": True, "rs3": "false"}
+    result = normalize_cluster(copy.deepcopy(TUTORIAL), HOSTS.get, drained_of=drains.get)
+    expected = [("rs1", 1, False), ("rs2", 0, True), ("rs3", 1, False)]
+    assert weights(result) == {"web01": expected, "sipserver": expected}
+
+
+def test_nothing_is_drained_without_drain_variables():
+    result = model()
+    assert all(
+        rs["drained"] is False and rs["weight"] == 1 for s in result["virtual_services"] for rs in s["real_servers"]
+    )
+
+
+def test_a_drain_that_is_not_a_boolean_names_the_host():
+    with pytest.raises(LvsError, match=r"lvs_drain of host rs1 must be a boolean, got 'soon'"):
+        normalize_cluster(copy.deepcopy(TUTORIAL), HOSTS.get, drained_of={"rs1": "soon"}.get)
+
+
+def test_a_drain_keeps_the_quorum_check_on_the_configured_weights():
+    cluster = copy.deepcopy(TUTORIAL)
+    cluster["virtual_services"][0]["quorum"] = 3
+    drained = normalize_cluster(cluster, HOSTS.get, drained_of={"rs1": True}.get)
+    assert drained["virtual_services"][0]["quorum"] == 3
