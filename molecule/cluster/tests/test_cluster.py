@@ -111,7 +111,9 @@ def test_a_drained_real_server_takes_no_new_call_and_loses_none_under_the_tutori
     victim = "rs1"
     # Enough for the drain (~2 min under this load on TCG), 150 calls drained and the undrain.
     calls = 1600
-    load = proof.Sipp(**dict(proof.TUTORIAL_LOAD, calls=calls), errors=True)
+    settings = dict(proof.TUTORIAL_LOAD)
+    settings["calls"] = calls
+    load = proof.Sipp(**settings, errors=True)
     undrain_s = None
     try:
         proof.wait_until(lambda: (proof.asterisk_calls(victim) or (0, 0))[0] > 0, 60, 0.5, "calls on %s" % victim)
