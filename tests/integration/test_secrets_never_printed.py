@@ -235,7 +235,7 @@ KEEPALIVED_TASK = "Write keepalived.conf (validated, clean of warnings)"
 def keepalived_conf_task(dest):
     """The role's own keepalived.conf template task, writing to ``dest``: the same template and keywords (diff,
     no_log), without what needs the host (the owner, keepalived -t) or the role (its handler)."""
-    tasks = yaml.safe_load((ROOT / "roles/director/tasks/keepalived.yml").read_text())
+    tasks = yaml.safe_load((ROOT / "roles/director/tasks/keepalived_pool.yml").read_text())
     task = next(task for task in tasks if task.get("name") == KEEPALIVED_TASK)
     args = dict(task["ansible.builtin.template"])
     for key in ("owner", "group", "validate"):
