@@ -629,16 +629,24 @@ def _vips_on_director_networks(services, networks, directors, what, var):
             )
 
 
-def _drain(services, drained_of):
+def _drain(services, drained_of, what):
     """Each real server named by ``host`` gets ``drained`` from ``drained_of(host)`` (its lvs_drain host
     variable, None when unset), and a drained one weight 0: it takes no new connection while its
-    connections in progress go on, in every service that lists it."""
-    for service in services:
+    connections in progress go on, in every service that lists it. A drain that would leave a
+    service with no real server taking calls is refused."""
+    for index, service in enumerate(services):
         for rs in service["real_servers"]:
             value = drained_of(rs["host"]) if drained_of is not None and rs["host"] is not None else None
             rs["drained"] = value is not None and check_bool(value, "lvs_drain of host %s" % rs["host"])
             if rs["drained"]:
                 rs["weight"] = 0
+        if service["real_servers"] and all(rs["drained"] for rs in service["real_servers"]):
+            raise LvsError(
+                "%s[%d] (%s): every real server is drained (lvs_drain: %s), so it would take no call:"
+                " undrain one first"
+                % (what, index, service["name"], ", ".join(rs["host"] for rs in service["real_servers"])),
+                key="%s[%d].real_servers" % (what, index),
+            )
 
 
 def normalize_cluster(cluster, address_of, var="lvs_cluster", directors=None, drained_of=None):
@@ -680,7 +688,7 @@ def normalize_cluster(cluster, address_of, var="lvs_cluster", directors=None, dr
     addresses = _director_addresses(directors, address_of)
     _vips_are_not_directors(services, addresses, what)
     _vips_on_director_networks(services, vrrp["networks"], addresses, what, var)
-    _drain(services, drained_of)
+    _drain(services, drained_of, what)
     return model
 
 

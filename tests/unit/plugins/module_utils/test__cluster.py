@@ -620,6 +620,12 @@ def test_a_drain_that_is_not_a_boolean_names_the_host():
         normalize_cluster(copy.deepcopy(TUTORIAL), HOSTS.get, drained_of={"rs1": "soon"}.get)
 
 
+def test_a_drain_of_every_real_server_of_a_service_is_refused():
+    drains = {"rs1": True, "rs2": True, "rs3": True}
+    with pytest.raises(LvsError, match=r"virtual_services\[0\] \(web01\): every real server is drained.*rs1, rs2, rs3"):
+        normalize_cluster(copy.deepcopy(TUTORIAL), HOSTS.get, drained_of=drains.get)
+
+
 def test_a_drain_keeps_the_quorum_check_on_the_configured_weights():
     cluster = copy.deepcopy(TUTORIAL)
     cluster["virtual_services"][0]["quorum"] = 3
