@@ -118,8 +118,8 @@ def cluster_static_services(model):
     return static_services(_normalised(model, "static_services"))
 
 
-def cluster_static_settings(model):
-    return _checked(static_settings, _normalised(model, "static_settings"))
+def cluster_static_settings(model, var="lvs_cluster"):
+    return _checked(static_settings, _normalised(model, "static_settings"), var)
 
 
 def cluster_iptables_chain(chain, var="chain"):

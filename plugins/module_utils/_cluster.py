@@ -43,8 +43,28 @@ NAME_RULE = "1-64 of A-Z a-z 0-9 _ . -, the first a letter or digit"
 # An HTTP check's URL path is one word of keepalived.conf (path) and part of a quoted lvs.cf string (send):
 # no space, quote, brace, comment sign (# !), keepalived variable ($) or control character.
 CHECK_PATH_RE = re.compile(r"^/[A-Za-z0-9._~&()*+,;=:@%/?-]{0,1023}\Z")
+# A VRRP hook's command is an argv that keepalived.conf quotes as one string ("script", notify_*) and
+# keepalived splits on blanks: an absolute program path, then words with no blank, quote, backslash,
+# comment sign, keepalived variable ($) or shell metacharacter.
+PROGRAM_RE = re.compile(r"^/[A-Za-z0-9_.+/-]{1,255}\Z")
+ARGUMENT_RE = re.compile(r"^[A-Za-z0-9_.,:=@%+/-]{1,255}\Z")
+ARGUMENT_RULE = "1-255 of A-Z a-z 0-9 _ . , : = @ % + / -"
+TRACK_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,31}\Z")
+MAX_ARGUMENTS = 32
 
-VRRP_KEYS = ("virtual_router_id", "advert_int", "version", "interface", "unicast", "networks")
+VRRP_KEYS = (
+    "virtual_router_id",
+    "advert_int",
+    "version",
+    "interface",
+    "unicast",
+    "networks",
+    "track_scripts",
+    "track_interfaces",
+    "notify",
+)
+TRACK_SCRIPT_KEYS = ("name", "command", "interval", "timeout", "fall", "rise", "weight")
+NOTIFY_KEYS = ("master", "backup", "fault")
 SYNC_KEYS = ("enabled", "interface", "id", "maxlen")
 TIMEOUT_KEYS = ("tcp", "tcpfin", "udp")
 CLUSTER_KEYS = ("vrrp", "sync_daemon", "timeouts", "virtual_services")
@@ -114,12 +134,16 @@ CHECK_DEFAULTS = {
     "codes": [],
 }
 REAL_SERVER_DEFAULTS = {"weight": 1}
+# weight 0: a failing script puts the director in VRRP's FAULT state (it gives up the VIPs).
+TRACK_SCRIPT_DEFAULTS = {"interval": 2, "timeout": 5, "fall": 3, "rise": 2, "weight": 0}
 # Each level of the model by its place in lvs_cluster (a dotted path, "" the top; a list's items take the list's
 # path): its keys and its fixed defaults. docs/cluster.md (the table of every key) and the director role's
 # argument spec are tested against it.
 MODEL_LEVELS = {
     "": (CLUSTER_KEYS, {}),
     "vrrp": (VRRP_KEYS, VRRP_DEFAULTS),
+    "vrrp.track_scripts": (TRACK_SCRIPT_KEYS, TRACK_SCRIPT_DEFAULTS),
+    "vrrp.notify": (NOTIFY_KEYS, {}),
     "sync_daemon": (SYNC_KEYS, SYNC_DEFAULTS),
     "timeouts": (TIMEOUT_KEYS, TIMEOUT_DEFAULTS),
     "virtual_services": (SERVICE_KEYS, SERVICE_DEFAULTS),
@@ -234,6 +258,64 @@ def _networks(value, what):
     return networks
 
 
+def _command(value, what):
+    """A VRRP hook's argv: an absolute program path, then arguments of ARGUMENT_RE (numbers allowed)."""
+    words = _list(value, what)
+    if len(words) > MAX_ARGUMENTS:
+        raise LvsError("%s has %d words, more than %d" % (what, len(words), MAX_ARGUMENTS), key=what)
+    command = []
+    for index, word in enumerate(words):
+        if isinstance(word, bool) or not isinstance(word, (str, int)):
+            raise LvsError("%s[%d] must be a string, got %r" % (what, index, word), key=what)
+        word = str(word)
+        if index == 0 and not PROGRAM_RE.match(word):
+            raise LvsError("%s[0] must be the program's absolute path, got %r" % (what, word), key=what)
+        if index and not ARGUMENT_RE.match(word):
+            raise LvsError("%s[%d] must be %s, got %r" % (what, index, ARGUMENT_RULE, word), key=what)
+        command.append(word)
+    return command
+
+
+def _track_scripts(value, what):
+    """keepalived's vrrp_script/track_script: each named command's exit status, every interval."""
+    scripts = []
+    for index, data in enumerate(_list(value, what, True)):
+        where = "%s[%d]" % (what, index)
+        data = _mapping(data, where)
+        _unknown(data, TRACK_SCRIPT_KEYS, where)
+        if data.get("name") is None or data.get("command") is None:
+            raise LvsError("%s needs a name and a command" % where, key=where)
+        name = str(data["name"])
+        if not TRACK_NAME_RE.match(name):
+            raise LvsError(
+                "%s.name must be 1-32 of A-Z a-z 0-9 _, the first a letter, got %r" % (where, data["name"]),
+                key=where + ".name",
+            )
+        defaults = TRACK_SCRIPT_DEFAULTS
+        script = {
+            "name": name,
+            "command": _command(data["command"], where + ".command"),
+            "interval": check_range(data.get("interval", defaults["interval"]), where + ".interval", 1, 3600),
+            "timeout": check_range(data.get("timeout", defaults["timeout"]), where + ".timeout", 1, 3600),
+            "fall": check_range(data.get("fall", defaults["fall"]), where + ".fall", 1, 255),
+            "rise": check_range(data.get("rise", defaults["rise"]), where + ".rise", 1, 255),
+            "weight": check_range(data.get("weight", defaults["weight"]), where + ".weight", -253, 253),
+        }
+        scripts.append(script)
+    for dup in find_duplicates(script["name"] for script in scripts):
+        raise LvsError("%s: the name %r is used by more than one script" % (what, dup), key=what)
+    return scripts
+
+
+def _notify(value, what):
+    """keepalived's notify_master/backup/fault: a command run when the director enters the state."""
+    data = _mapping(value, what)
+    _unknown(data, NOTIFY_KEYS, what)
+    return {
+        key: _command(data[key], "%s.%s" % (what, key)) if data.get(key) is not None else None for key in NOTIFY_KEYS
+    }
+
+
 def _vrrp(data, what):
     data = _mapping(data, what)
     _unknown(data, VRRP_KEYS, what)
@@ -255,7 +337,28 @@ def _vrrp(data, what):
         "unicast": check_bool(data.get("unicast", VRRP_DEFAULTS["unicast"]), what + ".unicast"),
         # Optional: the networks the VRRP interface has; each VIP that is not routed must lie in one.
         "networks": _networks(data["networks"], what + ".networks") if data.get("networks") is not None else [],
+        # Hooks: scripts and interfaces whose failure gives up the VIPs (or lowers the priority), and
+        # commands run on a change of state; run by keepalived as the unprivileged check user.
+        "track_scripts": _track_scripts(data.get("track_scripts") or [], what + ".track_scripts"),
+        "track_interfaces": _track_interfaces(
+            data.get("track_interfaces") or [],
+            data.get("interface", VRRP_DEFAULTS["interface"]),
+            what + ".track_interfaces",
+        ),
+        "notify": _notify(data.get("notify"), what + ".notify"),
     }
+
+
+def _track_interfaces(value, own, what):
+    """Interfaces whose loss puts the director in FAULT: each once, not the VRRP interface itself
+    (keepalived tracks that anyway, and warns)."""
+    names = _list(value, what, True)
+    interfaces = [check_interface(name, "%s[%d]" % (what, index)) for index, name in enumerate(names)]
+    for dup in find_duplicates(interfaces):
+        raise LvsError("%s lists %s more than once" % (what, dup), key=what)
+    if own in interfaces:
+        raise LvsError("%s lists %s, the VRRP interface, which keepalived tracks anyway" % (what, own), key=what)
+    return interfaces
 
 
 def _sync(data, vrrp, what):

@@ -102,6 +102,12 @@ def _refuse(what, message):
     raise LvsError("%s: %s (director_engine piranha)" % (what, message), key=what)
 
 
+def vrrp_hooks(vrrp):
+    """The VRRP hook keys the model's ``vrrp`` sets: only the keepalived engine runs them."""
+    hooks = [key for key in ("track_scripts", "track_interfaces") if vrrp[key]]
+    return hooks + (["notify"] if any(vrrp["notify"].values()) else [])
+
+
 def _number_text(value):
     return str(int(value)) if float(value) == int(value) else str(value)
 
@@ -288,6 +294,11 @@ def piranha_config(model, directors, address_of, priorities=None, settings=None,
     a server on its first failed check and adds it back after reentry).
     """
     settings = _settings(settings)
+    for hook in vrrp_hooks(model["vrrp"]):
+        _refuse(
+            "%s.vrrp.%s" % (var, hook),
+            "pulse runs no VRRP hooks (keepalived's track_script, track_interface, notify_*)",
+        )
     keepalive, deadtime = _heartbeat(model["vrrp"], settings, var)
     primary, backup = _directors(directors, address_of, priorities)
     values = {
@@ -381,9 +392,14 @@ def sync_daemon_starts(model):
     return [argv for name in ("master", "backup") for argv in plan_daemon(name, None, daemons["sync_" + name])]
 
 
-def static_settings(model):
+def static_settings(model, var="lvs_cluster"):
     """``sipvs.lvs.ipvs_settings`` options: the model's non-zero timeouts (0 = leave the kernel's) and the
-    sync daemons (sync_daemons)."""
+    sync daemons (sync_daemons). A VRRP hook is refused: the static engine runs no VRRP."""
+    for hook in vrrp_hooks(model["vrrp"]):
+        what = "%s.vrrp.%s" % (var, hook)
+        raise LvsError(
+            "%s: the static engine runs no VRRP: no hook would run (director_engine static)" % what, key=what
+        )
     timeouts = {key: seconds for key, seconds in model["timeouts"].items() if seconds}
     return dict(timeouts=timeouts, **sync_daemons(model))
 
@@ -532,6 +548,38 @@ def _virtual_server(service, where, director, settings, next_udp_port):
     return _section(keyword, lines, servers, "%s: %s" % (service["name"], ports))
 
 
+def _quoted(command):
+    """A hook's argv as the one quoted string keepalived splits on blanks (its words have none, and no quote)."""
+    return '"%s"' % " ".join(command)
+
+
+def _track_script_name(script):
+    return "sipvs_" + script["name"]
+
+
+def _vrrp_scripts(vrrp):
+    """One vrrp_script section per track script of the model."""
+    return [
+        _section(
+            "vrrp_script " + _track_script_name(script),
+            [_words("script", _quoted(script["command"]))]
+            + [_words(key, script[key]) for key in ("interval", "timeout", "fall", "rise", "weight")],
+        )
+        for script in vrrp["track_scripts"]
+    ]
+
+
+def _vrrp_hook_lines(vrrp):
+    """The vrrp_instance's notify_* lines and track_script / track_interface sections."""
+    lines = [_words("notify_" + state, _quoted(command)) for state, command in vrrp["notify"].items() if command]
+    sections = []
+    if vrrp["track_scripts"]:
+        sections.append(_section("track_script", [_words(_track_script_name(s)) for s in vrrp["track_scripts"]]))
+    if vrrp["track_interfaces"]:
+        sections.append(_section("track_interface", [_words(name) for name in vrrp["track_interfaces"]]))
+    return lines, sections
+
+
 def _virtual_addresses(model, interface):
     """virtual_ipaddress and, for VIPs of the other family, virtual_ipaddress_excluded.
 
@@ -560,7 +608,7 @@ def keepalived_config(model, director, settings, var="lvs_cluster"):
     ``director`` is this director's place (``director_settings``: state,
     priority, address, peers); ``settings`` holds the KEEPALIVED_SETTINGS keys
     (role variables ``director_<key>``). Returns ``global_defs`` (lines),
-    ``vrrp_instance`` and ``virtual_servers`` (sections: ``keyword``,
+    ``vrrp_scripts``, ``vrrp_instance`` and ``virtual_servers`` (sections: ``keyword``,
     ``comment``, ``lines``, ``sections``), each line a list of words; and the
     sync daemons the director runs beside keepalived: ``sync_daemons``
     (ipvs_settings options) and ``sync_daemon_starts`` (ipvsadm arguments for
@@ -595,7 +643,8 @@ def keepalived_config(model, director, settings, var="lvs_cluster"):
         auth = [_words("auth_type", "PASS"), _words("auth_pass", settings["vrrp_auth_pass"])]
         sections.append(_section("authentication", auth))
     sections += _virtual_addresses(model, vrrp["interface"])
-    vrrp_instance = _section("vrrp_instance " + settings["vrrp_instance"], lines, sections)
+    hook_lines, hook_sections = _vrrp_hook_lines(vrrp)
+    vrrp_instance = _section("vrrp_instance " + settings["vrrp_instance"], lines + hook_lines, sections + hook_sections)
 
     first_port = settings["sip_check_source_port"]
     udp_ports = iter(range(first_port, MAX_PORT + 1))
@@ -617,6 +666,7 @@ def keepalived_config(model, director, settings, var="lvs_cluster"):
     ]
     return {
         "global_defs": global_defs,
+        "vrrp_scripts": _vrrp_scripts(vrrp),
         "vrrp_instance": vrrp_instance,
         "virtual_servers": servers,
         "sync_daemons": sync_daemons(model),

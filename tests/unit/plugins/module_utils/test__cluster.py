@@ -81,6 +81,9 @@ def test_tutorial_cluster_normalizes():
         "interface": "eth0",
         "unicast": False,
         "networks": [],
+        "track_scripts": [],
+        "track_interfaces": [],
+        "notify": {"master": None, "backup": None, "fault": None},
     }
     assert web["routed"] is False
     assert result["sync_daemon"] == {"enabled": True, "interface": "eth0", "id": 0, "maxlen": None}
@@ -631,3 +634,69 @@ def test_a_drain_keeps_the_quorum_check_on_the_configured_weights():
     cluster["virtual_services"][0]["quorum"] = 3
     drained = normalize_cluster(cluster, HOSTS.get, drained_of={"rs1": True}.get)
     assert drained["virtual_services"][0]["quorum"] == 3
+
+
+# ---------------------------------------------------------------- VRRP hooks
+
+
+def test_a_track_script_gets_its_defaults_and_its_command_as_words():
+    cluster = broken(
+        ["vrrp", "track_scripts"], [{"name": "gateway", "command": ["/usr/bin/ping", "-c", 1, "10.0.0.1"]}]
+    )
+    assert normalize_cluster(cluster, HOSTS.get)["vrrp"]["track_scripts"] == [
+        {
+            "name": "gateway",
+            "command": ["/usr/bin/ping", "-c", "1", "10.0.0.1"],
+            "interval": 2,
+            "timeout": 5,
+            "fall": 3,
+            "rise": 2,
+            "weight": 0,
+        }
+    ]
+
+
+@pytest.mark.parametrize(
+    ("script", "message"),
+    [
+        (
+            {"name": "gw", "command": ["ping", "10.0.0.1"]},
+            r"track_scripts\[0\]\.command\[0\] must be the program's absolute",
+        ),
+        (
+            {"name": "gw", "command": ["/bin/sh", "-c", "reboot; true"]},
+            r"track_scripts\[0\]\.command\[2\] must be 1-255 of",
+        ),
+        ({"name": "gw", "command": ["/bin/echo", 'a"b']}, r"command\[1\] must be"),
+        ({"name": "gw", "command": ["/bin/echo", "$HOME"]}, r"command\[1\] must be"),
+        ({"name": "gw", "command": ["/bin/echo", "a b"]}, r"command\[1\] must be"),
+        ({"name": "gw", "command": []}, r"track_scripts\[0\]\.command must not be empty"),
+        ({"name": "gw"}, r"track_scripts\[0\] needs a name and a command"),
+        ({"name": "1st", "command": ["/bin/true"]}, r"track_scripts\[0\]\.name must be 1-32 of"),
+        ({"name": "gw", "command": ["/bin/true"], "weight": 254}, r"track_scripts\[0\]\.weight must be"),
+        ({"name": "gw", "command": ["/bin/true"], "every": 2}, r"track_scripts\[0\] has unknown key\(s\) every"),
+    ],
+)
+def test_a_track_script_that_could_break_keepalived_conf_or_run_a_shell_is_refused(script, message):
+    with pytest.raises(LvsError, match=message):
+        normalize_cluster(broken(["vrrp", "track_scripts"], [script]), HOSTS.get)
+
+
+def test_two_track_scripts_of_one_name_are_refused():
+    scripts = [{"name": "gw", "command": ["/bin/true"]}, {"name": "gw", "command": ["/bin/false"]}]
+    with pytest.raises(LvsError, match=r"vrrp\.track_scripts: the name 'gw' is used by more than one script"):
+        normalize_cluster(broken(["vrrp", "track_scripts"], scripts), HOSTS.get)
+
+
+def test_notify_commands_and_tracked_interfaces():
+    cluster = broken(["vrrp", "notify"], {"master": ["/usr/local/bin/page", "master"]})
+    cluster["vrrp"]["track_interfaces"] = ["eth1"]
+    vrrp = normalize_cluster(cluster, HOSTS.get)["vrrp"]
+    assert vrrp["notify"] == {"master": ["/usr/local/bin/page", "master"], "backup": None, "fault": None}
+    assert vrrp["track_interfaces"] == ["eth1"]
+    with pytest.raises(LvsError, match=r"vrrp\.notify has unknown key\(s\) stop"):
+        normalize_cluster(broken(["vrrp", "notify"], {"stop": ["/bin/true"]}), HOSTS.get)
+    with pytest.raises(LvsError, match=r"vrrp\.track_interfaces lists eth1 more than once"):
+        normalize_cluster(broken(["vrrp", "track_interfaces"], ["eth1", "eth1"]), HOSTS.get)
+    with pytest.raises(LvsError, match=r"vrrp\.track_interfaces lists eth0, the VRRP interface"):
+        normalize_cluster(broken(["vrrp", "track_interfaces"], ["eth0"]), HOSTS.get)

@@ -596,3 +596,17 @@ def test_no_sync_daemon_starts_without_the_sync_daemon():
         cluster["sync_daemon"] = {"enabled": False}
 
     assert sync_daemon_starts(model(edited(edit))) == []
+
+
+def test_piranha_and_static_refuse_vrrp_hooks_they_cannot_run():
+    cluster = example_cluster()
+    cluster["vrrp"]["track_scripts"] = [{"name": "gw", "command": ["/usr/bin/ping", "-c", "1", "10.0.0.254"]}]
+    hooked = model(cluster)
+    with pytest.raises(LvsError, match=r"lvs_cluster\.vrrp\.track_scripts: pulse runs no VRRP hooks"):
+        piranha_config(hooked, DIRECTORS, ADDRESSES.get, settings=TUTORIAL_TIMING)
+    with pytest.raises(LvsError, match=r"director_cluster\.vrrp\.track_scripts: the static engine runs no VRRP"):
+        static_settings(hooked, "director_cluster")
+    notified = example_cluster()
+    notified["vrrp"]["notify"] = {"fault": ["/usr/local/bin/page"]}
+    with pytest.raises(LvsError, match=r"lvs_cluster\.vrrp\.notify: pulse runs no VRRP hooks"):
+        piranha_config(model(notified), DIRECTORS, ADDRESSES.get, settings=TUTORIAL_TIMING)

@@ -23,6 +23,8 @@ def piranha_ready(case):
     case["cluster"]["vrrp"]["version"] = 2
     case["cluster"]["vrrp"]["advert_int"] = 1
     case["cluster"]["sync_daemon"].pop("maxlen", None)
+    for hook in ("track_scripts", "track_interfaces", "notify"):  # keepalived's own: pulse has none
+        case["cluster"]["vrrp"].pop(hook, None)
     for service in case["cluster"]["virtual_services"]:
         service.pop("persistence_engine", None)
         service.pop("one_packet", None)
