@@ -20,6 +20,8 @@ import sys
 import threading
 import time
 
+import yaml
+
 from lab import config, hosts, images, network, procs, vms
 from lab.shell import LabError
 
@@ -479,8 +481,11 @@ class Sipp:
         self.error_file = self.stat_file.with_suffix(".errors.log") if errors else None
         if self.error_file:
             self.error_file.unlink(missing_ok=True)
-        # Enough for every call at the given rate plus the call length, with room for retransmissions.
-        self.max_seconds = max_seconds or int(calls / max(rate, 0.1) + duration_ms / 1000 + 60)
+        # Enough for every call at the rate it can be placed - at most `limit` in progress, so at most
+        # limit per call length (the tutorial's 200 calls of 20 s: 10/s, not 20) - plus the call length,
+        # with room for retransmissions.
+        placed_rate = min(rate, limit / max(duration_ms / 1000, 0.001))
+        self.max_seconds = max_seconds or int(calls / max(placed_rate, 0.1) + duration_ms / 1000 + 60)
         self.argv = [
             "sipp",
             "-sn",
@@ -687,6 +692,36 @@ def playbook(path, *extra, log=None, timeout=3600, progress=None):
         log.parent.mkdir(parents=True, exist_ok=True)
         log.write_text(output)
     return returncode, parse_recap(output), seconds, output
+
+
+def lab_cluster():
+    """The lab inventory's lvs_cluster (inventories/lab/group_vars/all/cluster.yml), as a new dict."""
+    return yaml.safe_load((INVENTORY / "group_vars" / "all" / "cluster.yml").read_text())["lvs_cluster"]
+
+
+def overlay(name, cluster=None, host_vars=None):
+    """playbook()/site() arguments that lay a change over the lab's inventory, as an operator's edit
+    would: host_vars ({host: {var: value}}) as a second YAML inventory of those hosts, and cluster as
+    the lvs_cluster (extra vars). The files go to lab/out/overlay-NAME-*.json (JSON: YAML to Ansible)."""
+    OUT.mkdir(parents=True, exist_ok=True)
+    args = []
+    if host_vars:
+        hosts_file = OUT / ("overlay-%s-hosts.json" % name)
+        hosts_file.write_text(json.dumps({"all": {"hosts": host_vars}}))
+        args += ["-i", str(hosts_file)]
+    if cluster is not None:
+        cluster_file = OUT / ("overlay-%s-cluster.json" % name)
+        cluster_file.write_text(json.dumps({"lvs_cluster": cluster}))
+        args += ["-e", "@%s" % cluster_file]
+    return args
+
+
+def scheduler(director, fwmark=SIP_FWMARK):
+    """The scheduler of the fwmark service in the director's IPVS table, or None."""
+    for service in ipvs_services(director) or []:
+        if service.get("fwmark") == fwmark:
+            return service["scheduler"]
+    return None
 
 
 def _site_with_progress(argv, env, timeout, started, progress):

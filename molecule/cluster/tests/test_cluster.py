@@ -2,8 +2,10 @@
 runs of site.yml, the cluster changes nothing in check mode either, and it
 really works, seen from the client namespace: HTTP and SIP balanced through
 the VIPs, replies from the VIP, a call that carries audio, a real server
-drained and put back under the tutorial's load, a dead Asterisk
-leaving the pool and coming back, a VRRP partition under load that heals to
+drained, kept drained by a converge that changes a service's settings, and
+put back, under the tutorial's load, a dead Asterisk
+leaving the pool and coming back, a failing VRRP track script (a ping)
+giving up the VIPs, a VRRP partition under load that heals to
 one holder (its failed calls counted), a killed keepalived coming back by
 itself, and the backup director taking over when the active one dies.
 
@@ -103,16 +105,25 @@ def drain_playbook(name, target):
     return seconds
 
 
-def test_a_drained_real_server_takes_no_new_call_and_loses_none_under_the_tutorials_load(converged):
+def test_a_drained_real_server_stays_drained_through_a_converge_and_no_call_fails_under_the_tutorials_load(
+    converged,
+):
     # The tutorial's calls (20 s each, 200 at a time) through the SIP VIP while drain.yml takes rs1
-    # out (weight 0 on both directors, then it waits until rs1's calls in progress have ended)
-    # and undrain.yml puts it back. No call fails; while drained, rs1 takes no new call but through
-    # a flow IPVS keeps (SIPp's new socket on a source port an entry of rs1 still holds: rare).
+    # out (weight 0 on both directors, then it waits until rs1's calls in progress have ended); a
+    # converge of the directors keeps it drained (lvs_drain: true in its host variables) and changes
+    # the SIP service's scheduler and check interval (keepalived reloads under the load); undrain.yml
+    # puts it back with the inventory's settings (another reload). No call fails; while drained, rs1
+    # takes no new call but through a flow IPVS keeps (SIPp's new socket on a source port an entry of
+    # rs1 still holds: rare).
     victim = "rs1"
-    # Enough for the drain (~2 min under this load on TCG), 150 calls drained and the undrain.
-    calls = 1600
+    # 10 calls a second (200 of 20 s at a time): enough for the drain (~2 min under this load on
+    # TCG), the converge (~2.5 min) and the undrain (~40 s), each under the load.
+    calls = 3300
     settings = dict(proof.TUTORIAL_LOAD)
     settings["calls"] = calls
+    changed = proof.lab_cluster()
+    sip = next(service for service in changed["virtual_services"] if service["name"] == "sipserver")
+    sip["scheduler"], sip["check"]["interval"] = "wrr", 2
     load = proof.Sipp(**settings, errors=True)
     undrain_s = None
     try:
@@ -120,32 +131,55 @@ def test_a_drained_real_server_takes_no_new_call_and_loses_none_under_the_tutori
         drain_s = drain_playbook("drain", victim)
         for director in proof.DIRECTORS:
             assert set(proof.weights(director, victim).values()) == {0}, (director, proof.weights(director, victim))
-        # 150 new calls while it is drained (15 s of the load).
-        before, created = proof.processed_counts(), load.stats()["created"]
-        proof.wait_until(lambda: load.stats()["created"] >= created + 150 or not load.running(), 120, 0.5, "calls")
+        before = proof.processed_counts()
+        rc, recap, converge_s, output = proof.playbook(
+            proof.REPO / "playbooks" / "directors.yml",
+            *proof.overlay("drained", cluster=changed, host_vars={victim: {"lvs_drain": True}}),
+            log=proof.OUT / "test-drained-converge.log",
+        )
+        site_ok(rc, recap, output)
+        # Each director's keepalived.conf changed (the scheduler, the check interval) and was reloaded.
+        assert set(changed_hosts(recap)) == set(proof.DIRECTORS), recap
+        for director in proof.DIRECTORS:
+            assert set(proof.weights(director, victim).values()) == {0}, (director, proof.weights(director, victim))
+            assert proof.scheduler(director) == "wrr", director
         drained = proof.processed_counts()
         undrain_s = drain_playbook("undrain", victim)
         for director in proof.DIRECTORS:
             assert set(proof.weights(director, victim).values()) == {1}, (director, proof.weights(director, victim))
+            assert proof.scheduler(director) == "wlc", director
         result = load.wait()
     finally:
         load.stop()
         if undrain_s is None:  # the test failed with rs1 drained: the next tests need it back
             proof.playbook(proof.REPO / "playbooks" / "undrain.yml", "-e", "lvs_target=%s" % victim)
-    taken = {rs: drained[rs] - before[rs] for rs in proof.REALSERVERS}
-    (proof.OUT / "cluster-drain.json").write_text(
-        json.dumps({"drain_s": drain_s, "undrain_s": undrain_s, "taken_while_drained": taken, "result": result}) + "\n"
-    )
-    assert (result["created"], result["failed"]) == (calls, 0), (result, proof.sipp_failures(load.errors()))
-    # Of the calls placed while drained, rs1 took at most 5 % (flows kept: ~1 %), the others the rest.
-    assert sum(taken.values()) >= 150 and taken[victim] * 20 <= sum(taken.values()), taken
     # Back in the pool: it carries calls again, those of the load after the undrain or, when the
     # load had placed its last call by then, those of 30 more. Counted from before the undrain:
     # wlc counts each server's UDP flow entries (60 s each), so a server that took the load's
     # last calls takes none of the next ones until the others' entries catch up.
+    after_load = proof.processed_counts()
     back = proof.Sipp(rate=10, limit=50, duration_ms=500, calls=30).wait()
+    after_back = proof.processed_counts()
+    taken = {rs: drained[rs] - before[rs] for rs in proof.REALSERVERS}
+    (proof.OUT / "cluster-drain.json").write_text(
+        json.dumps(
+            {
+                "drain_s": drain_s,
+                "converge_s": converge_s,
+                "undrain_s": undrain_s,
+                "taken_while_drained": taken,
+                "taken_after_undrain": {rs: after_load[rs] - drained[rs] for rs in proof.REALSERVERS},
+                "taken_of_30_after_the_load": {rs: after_back[rs] - after_load[rs] for rs in proof.REALSERVERS},
+                "result": result,
+            }
+        )
+        + "\n"
+    )
+    assert (result["created"], result["failed"]) == (calls, 0), (result, proof.sipp_failures(load.errors()))
+    # Of the calls placed while drained, rs1 took at most 5 % (flows kept: ~1 %), the others the rest.
+    assert sum(taken.values()) >= 150 and taken[victim] * 20 <= sum(taken.values()), taken
     assert back["failed"] == 0, back
-    assert proof.processed_counts()[victim] > drained[victim], drained
+    assert after_back[victim] > drained[victim], (drained, after_load, after_back)
 
 
 def test_dead_asterisk_leaves_the_pool_calls_go_on_and_it_comes_back(converged):
@@ -176,6 +210,31 @@ def test_dead_asterisk_leaves_the_pool_calls_go_on_and_it_comes_back(converged):
     after = proof.processed_counts()
     assert back["successful"] == 30 and back["failed"] == 0, back
     assert after[victim] > before[victim], (before, after)
+
+
+def test_a_failing_track_script_gives_up_the_vips_and_they_come_back(converged):
+    # The lab's VRRP track script (inventories/lab: vrrp.track_scripts) pings the client's side.
+    # With its pings dropped on the holder, keepalived puts that director in FAULT and the other
+    # takes both VIPs, through which SIP is answered; with them let through again, the preferred
+    # director takes the VIPs back.
+    holder = proof.director_holding()
+    other = next(director for director in proof.DIRECTORS if director != holder)
+    rule = ["OUTPUT", "-d", proof.CLIENT_IP, "-p", "icmp", "-j", "DROP"]
+    try:
+        cut = proof.run_on(holder, ["iptables", "-I", *rule])
+        assert cut.returncode == 0, cut.stderr
+        proof.wait_until(lambda: proof.vip_holders() == [other], SETTLE, 0.5, "the VIPs on %s" % other)
+        assert proof.vip_holders(proof.WEB_VIP) == [other]
+        proof.flush_client_neighbours()
+        probes = proof.sip_options(count=5, interval=0.2)
+        assert len(probes) == 5 and all(p["answered"] for p in probes), probes
+    finally:
+        healed = proof.run_on(holder, ["iptables", "-D", *rule])
+    assert healed.returncode == 0, healed.stderr
+    proof.wait_until(lambda: proof.vip_holders() == [holder], SETTLE, 0.5, "the VIPs back on %s" % holder)
+    proof.flush_client_neighbours()
+    probes = proof.sip_options(count=5, interval=0.2)
+    assert len(probes) == 5 and all(p["answered"] for p in probes), probes
 
 
 def test_a_vrrp_partition_under_load_heals_to_one_holder_and_calls_go_on(converged):
