@@ -209,7 +209,13 @@ def static_engine_play(name, first):
         "name": name,
         "hosts": HOST,
         "gather_facts": False,
-        "vars": {"ansible_python_interpreter": PYTHON, "director_engine": "static"},
+        "vars": {
+            "ansible_python_interpreter": PYTHON,
+            "director_engine": "static",
+            # The lab's model without its VRRP track script: the static engine runs no VRRP and refuses hooks.
+            "director_cluster": "{{ lvs_cluster | combine({'vrrp': lvs_cluster.vrrp | combine(no_hooks)}) }}",
+            "no_hooks": {"track_scripts": []},
+        },
         "tasks": tasks,
     }
 
