@@ -76,11 +76,12 @@ build-check: venv
 	  -p $(BUILD)/artifact/install $(BUILD)/artifact/sipvs-lvs-*.tar.gz
 	$(PY) scripts/check_artifact.py $(BUILD)/artifact --dependencies $(COLLECTIONS)
 
-# Every Molecule scenario that exists runs; the cluster scenario runs in test-lab.
+# Every Molecule scenario that exists runs, side by side (logs in build/molecule/);
+# the cluster scenario runs in test-lab.
 # The scenarios run on the lab's container images: build them if missing.
 molecule: venv deps
 	$(PY) -m lab images
-	@scripts/run-molecule
+	$(PY) scripts/run_molecule.py
 
 # The cluster scenario (molecule/cluster) brings the lab up, converges site.yml,
 # checks idempotence, verifies the cluster and its faults, and leaves the lab up
@@ -92,13 +93,15 @@ test-lab: venv deps
 	SIPVS_LAB_TAKE_OVER=1 $(BIN)/pytest tests/lab
 
 # The lab's container images (debootstrap: minutes on a new machine) are built in
-# the background while the controller-side checks run; Molecule and the lab
-# tests start once both are done.
+# the background while the controller-side checks run, those side by side (one
+# job a core; each target's output printed whole when it ends); Molecule and the
+# lab tests start once both are done.
 test: venv deps
 	@mkdir -p $(BUILD)
 	@echo "lab images: building in the background (log: $(BUILD)/lab-images.log)"
 	@$(PY) -m lab images > $(BUILD)/lab-images.log 2>&1 & images=$$!; \
-	  checks=0; $(MAKE) --no-print-directory lint sanity unit integration build-check || checks=$$?; \
+	  checks=0; $(MAKE) --no-print-directory -j$$(nproc) --output-sync=target \
+	    lint sanity unit integration build-check || checks=$$?; \
 	  wait $$images || { echo "lab images failed:"; cat $(BUILD)/lab-images.log; exit 1; }; \
 	  cat $(BUILD)/lab-images.log; exit $$checks
 	$(MAKE) --no-print-directory molecule test-lab
