@@ -2,21 +2,24 @@
 lab director VM, and the director role's static engine (which programs IPVS
 with them from the cluster model) there too.
 
-The modules run in a network namespace of their own inside director1
+The modules run in a network namespace of their own inside each director
 (IPVS is per namespace), so this test neither sees nor disturbs what
 keepalived or other tests program in the VM's main namespace: Ansible's
 interpreter on the VM is a wrapper that runs python3 under
 ``ip netns exec ipvstest``. Each scenario runs four times (check mode, real
-run, real run again, check mode again) in one playbook, and after each the
-kernel's table is read with ``ipvsadm -Sn`` in that namespace.
+run, real run again, check mode again), and after each the kernel's table is
+read with ``ipvsadm -Sn`` in that namespace. Two playbooks run at the same
+time, one a director (each emulated director is its own qemu process): the
+ipvs_service scenarios on director1, the ipvs_settings ones on director2.
 
 The static engine's tasks (the role's validate.yml and static.yml, with the
-lab inventory's cluster model) then run twice in the same namespace; the rest
+lab inventory's cluster model) then run twice in director2's namespace; the rest
 of the role (packages, kernel, health checks, marks) is the same for every
 engine and is proven by the cluster scenario. The namespace has a dummy
 ``ens2``, the model's sync-daemon interface.
 """
 
+import concurrent.futures
 import json
 import os
 import pathlib
@@ -36,7 +39,9 @@ VENV_BIN = REPO / ".venv" / "bin"
 
 pytestmark = pytest.mark.lab
 
-HOST = "director1"
+# The ipvs_service scenarios and the ad-hoc calls; the ipvs_settings scenarios, ipvs_info and the static engine.
+SERVICE_HOST = "director1"
+SETTINGS_HOST = "director2"
 NETNS = "ipvstest"
 PYTHON = "/usr/local/sbin/python3-ipvstest"
 
@@ -148,9 +153,9 @@ SCENARIOS = [
 ]
 PASSES = (("check", True), ("run", False), ("again", False), ("check_again", True))
 
-# The lab model's services as the static engine programs them (director1 is the
-# model's MASTER: the master sync daemon on ens2, sync id 0, and the model's
-# sync message length, 64).
+# The lab model's services as the static engine programs them (both sync daemons
+# on every director, on ens2, sync id 0, the master's with the model's sync
+# message length, 64).
 STATIC_PASSES = ("static engine", "static engine again")
 STATIC_SHOW = "ipvsadm -Sn; ipvsadm -L --timeout; ipvsadm -L --daemon"
 STATIC_EXPECTED = sorted(
@@ -207,7 +212,7 @@ def static_engine_play(name, first):
         )
     return {
         "name": name,
-        "hosts": HOST,
+        "hosts": SETTINGS_HOST,
         "gather_facts": False,
         "vars": {
             "ansible_python_interpreter": PYTHON,
@@ -220,9 +225,16 @@ def static_engine_play(name, first):
     }
 
 
-def playbook():
+def scenario_host(module):
+    return SERVICE_HOST if module == "ipvs_service" else SETTINGS_HOST
+
+
+def playbook(host):
+    """The scenarios of one director, in order; on SETTINGS_HOST then ipvs_info and the static engine."""
     tasks = []
     for name, module, args, show, _expected in SCENARIOS:
+        if scenario_host(module) != host:
+            continue
         for label, check in PASSES:
             tasks.append(
                 {
@@ -239,11 +251,10 @@ def playbook():
                 "changed_when": False,
             }
         )
-    tasks.append({"name": "info", "sipvs.lvs.ipvs_info": {"connections": True}})
-    return [
+    plays = [
         {
             "name": "ipvsadm on the director",
-            "hosts": HOST,
+            "hosts": host,
             "gather_facts": False,
             "tasks": [
                 {
@@ -255,14 +266,16 @@ def playbook():
         },
         {
             "name": "IPVS modules in the namespace",
-            "hosts": HOST,
+            "hosts": host,
             "gather_facts": False,
             "vars": {"ansible_python_interpreter": PYTHON},
             "tasks": tasks,
         },
-        static_engine_play(STATIC_PASSES[0], first=True),
-        static_engine_play(STATIC_PASSES[1], first=False),
     ]
+    if host == SETTINGS_HOST:
+        tasks.append({"name": "info", "sipvs.lvs.ipvs_info": {"connections": True}})
+        plays += [static_engine_play(STATIC_PASSES[0], first=True), static_engine_play(STATIC_PASSES[1], first=False)]
+    return plays
 
 
 def ansible(tool, *args, timeout=1800):
@@ -277,36 +290,52 @@ def lines(text):
     return sorted(" ".join(line.split()) for line in text.splitlines() if line.strip())
 
 
+def run_playbook(host, directory):
+    path = directory / ("ipvs-%s.yml" % host)
+    path.write_text(json.dumps(playbook(host), indent=1))
+    return ansible("ansible-playbook", str(path))
+
+
 @pytest.fixture(scope="module")
 def results(lab, tmp_path_factory):
-    path = tmp_path_factory.mktemp("ipvs") / "ipvs.yml"
-    path.write_text(json.dumps(playbook(), indent=1))
-    run = ansible("ansible-playbook", str(path))
-    try:
-        report = json.loads(run.stdout)
-    except ValueError:
-        pytest.fail("ansible-playbook did not report JSON (rc %s): %s %s" % (run.returncode, run.stdout, run.stderr))
-    tasks = {}
-    for play in report["plays"]:
-        for task in play["tasks"]:
-            name = task["task"]["name"]
-            if play["play"]["name"] in STATIC_PASSES:
-                name = "%s: %s" % (play["play"]["name"], name)
-            tasks[name] = task["hosts"][HOST]
-    yield run, report, tasks
-    lab.run(HOST, ["ip", "netns", "del", NETNS])
+    """{host: (run, JSON report)} of the two playbooks, run side by side, and {task name: its result}."""
+    directory = tmp_path_factory.mktemp("ipvs")
+    directors = (SERVICE_HOST, SETTINGS_HOST)
+    with concurrent.futures.ThreadPoolExecutor(len(directors)) as pool:
+        runs = dict(zip(directors, pool.map(lambda host: run_playbook(host, directory), directors)))
+    reports, tasks = {}, {}
+    for host, run in runs.items():
+        try:
+            reports[host] = (run, json.loads(run.stdout))
+        except ValueError:
+            pytest.fail(
+                "ansible-playbook on %s did not report JSON (rc %s): %s %s"
+                % (host, run.returncode, run.stdout, run.stderr)
+            )
+        for play in reports[host][1]["plays"]:
+            for task in play["tasks"]:
+                name = task["task"]["name"]
+                if play["play"]["name"] in STATIC_PASSES:
+                    name = "%s: %s" % (play["play"]["name"], name)
+                elif name in ("ipvsadm", "namespace"):
+                    name = "%s %s" % (host, name)
+                tasks[name] = task["hosts"][host]
+    yield reports, tasks
+    for host in directors:
+        lab.run(host, ["ip", "netns", "del", NETNS])
 
 
-def test_playbook_ran_without_failure(results):
-    run, report, _tasks = results
+@pytest.mark.parametrize("host", (SERVICE_HOST, SETTINGS_HOST))
+def test_playbook_ran_without_failure(results, host):
+    run, report = results[0][host]
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
-    assert report["stats"][HOST]["failures"] == 0
+    assert report["stats"][host]["failures"] == 0
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s[0] for s in SCENARIOS])
 def test_four_passes(results, scenario):
     name, _module, _args, _show, expected = scenario
-    tasks = results[2]
+    tasks = results[1]
     check, run, again, check_again = (tasks["%s %s" % (name, label)] for label, _check in PASSES)
     for result in (check, run, again, check_again):
         assert not result.get("failed"), result
@@ -326,14 +355,14 @@ def test_four_passes(results, scenario):
 
 
 def test_batch_is_one_ipvsadm_call(results):
-    tasks = results[2]
+    tasks = results[1]
     run = tasks["edit_real_servers_purge_absent run"]
     assert [c[1] for c in run["commands"]] == ["-D", "-D", "-E", "-d", "-d", "-e", "-a", "-a"]
     assert [s["fwmark"] or s["address"] for s in run["services"]] == [VIP]
 
 
 def test_info_reads_the_table(results):
-    info = results[2]["info"]
+    info = results[1]["info"]
     assert info["changed"] is False
     assert info["services"] == []
     assert info["timeouts"] == {"tcp": 7200, "tcpfin": 60, "udp": 120}
@@ -343,16 +372,16 @@ def test_info_reads_the_table(results):
 
 
 def adhoc(module, args=None):
-    argv = [HOST, "-e", "ansible_python_interpreter=%s" % PYTHON, "-m", "sipvs.lvs.%s" % module]
+    argv = [SERVICE_HOST, "-e", "ansible_python_interpreter=%s" % PYTHON, "-m", "sipvs.lvs.%s" % module]
     if args is not None:
         argv += ["-a", json.dumps(args)]
     run = ansible("ansible", *argv, timeout=600)
     assert run.returncode == 0, run.stdout + run.stderr
-    return json.loads(run.stdout)["plays"][0]["tasks"][0]["hosts"][HOST]
+    return json.loads(run.stdout)["plays"][0]["tasks"][0]["hosts"][SERVICE_HOST]
 
 
 def kernel_table():
-    shown = hosts.run(HOST, ["ip", "netns", "exec", NETNS, "ipvsadm", "-Sn"])
+    shown = hosts.run(SERVICE_HOST, ["ip", "netns", "exec", NETNS, "ipvsadm", "-Sn"])
     assert shown.returncode == 0, shown.stderr
     return shown.stdout
 
@@ -378,7 +407,7 @@ def test_adhoc_tutorial_sip_service(results):
 
 
 def test_static_engine_programs_the_model_and_changes_nothing_again(results):
-    tasks = results[2]
+    tasks = results[1]
     first, again = STATIC_PASSES
     for task in STATIC_TASKS:
         assert tasks["%s: %s" % (first, task)]["changed"] is True, tasks["%s: %s" % (first, task)]
