@@ -30,6 +30,7 @@ EXPECTED = (
     "FILES.json",
     "meta/runtime.yml",
     # The released changelog; fragments are the input of antsibull-changelog release, not shipped.
+    "CHANGELOG.rst",
     "changelogs/changelog.yaml",
     "changelogs/config.yaml",
     # The user documentation, by name: the lab's (docs/lab.md) stays in the checkout.
