@@ -18,6 +18,7 @@ import time
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 LOGS = ROOT / "build" / "molecule"
+MOLECULE = pathlib.Path(sys.executable).parent / "molecule"  # the project venv's
 PROGRESS_S = 30
 FAILED_TAIL = 200
 STEP_RE = re.compile(r"➜ \x1b\[\d+m(\w+)")
@@ -51,7 +52,7 @@ def main():
     for name, project, scenario in scenarios():
         log = LOGS / ("%s.log" % name)
         with log.open("w") as out:
-            command = ["molecule", "test", "-s", scenario]
+            command = [str(MOLECULE), "test", "-s", scenario]
             proc = subprocess.Popen(command, cwd=project, stdout=out, stderr=subprocess.STDOUT)
         running[name] = (proc, log)
         print("== molecule test -s %s (%s): log %s" % (scenario, project.relative_to(ROOT), log.relative_to(ROOT)))
