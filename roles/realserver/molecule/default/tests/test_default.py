@@ -4,7 +4,7 @@ import pytest
 import testinfra
 
 VIPS = ["172.16.11.210", "172.16.11.211"]
-NAMES = ["sipvs-molecule-realserver-bookworm", "sipvs-molecule-realserver-sid"]
+NAMES = ["sipvs-molecule-realserver-bookworm", "sipvs-molecule-realserver-trixie", "sipvs-molecule-realserver-sid"]
 
 # podman exec is much faster than going through Ansible for every command.
 testinfra_hosts = ["podman://" + name for name in NAMES]
