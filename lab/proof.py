@@ -188,15 +188,15 @@ def http_get(vip=WEB_VIP, timeout=3):
     return result.stdout if result.returncode == 0 else None
 
 
-def web_servers_reached(tries=30):
-    """Which real servers' index pages (they name their server) answer through the web VIP."""
+def web_servers_reached(tries=30, names=REALSERVERS):
+    """Which real servers' index pages (they name their server: its inventory name) answer through the web VIP."""
     seen = {}
     for _attempt in range(tries):
         body = http_get() or ""
-        for name in REALSERVERS:
-            if re.search(r"\b%s\b" % name, body):
+        for name in names:
+            if re.search(r"\b%s\b" % re.escape(name), body):
                 seen[name] = seen.get(name, 0) + 1
-        if len(seen) == len(REALSERVERS):
+        if len(seen) == len(names):
             break
     return seen
 
@@ -588,6 +588,13 @@ class Sipp:
         result["stderr"] = (self.process.stderr.read() or "")[-2000:] if self.process.stderr else ""
         return result
 
+    def finish(self):
+        """End the load smoothly, then wait(): on SIGUSR1 SIPp places no new call and exits once
+        its calls in progress have ended (a load sized to a bound, ended when the test is done)."""
+        if self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGUSR1)
+        return self.wait()
+
     def stop(self):
         if self.process.poll() is None:
             os.kill(self.process.pid, signal.SIGKILL)
@@ -669,15 +676,15 @@ class Progress:
         self.task, self.results = None, {}
 
 
-def site(*extra, log=None, timeout=3600, progress=None):
+def site(*extra, log=None, timeout=3600, progress=None, inventory=INVENTORY):
     """ansible-playbook -i inventories/lab site.yml; returns (rc, recap, seconds, output).
     With progress (a function taking a line), the run is shown as it goes (see Progress)."""
-    return playbook(SITE, *extra, log=log, timeout=timeout, progress=progress)
+    return playbook(SITE, *extra, log=log, timeout=timeout, progress=progress, inventory=inventory)
 
 
-def playbook(path, *extra, log=None, timeout=3600, progress=None):
-    """ansible-playbook -i inventories/lab PATH, with the lab's secrets; as site() returns."""
-    argv = [str(VENV_BIN / "ansible-playbook"), "-i", str(INVENTORY), "-e", LAB_EXTRA_VARS, str(path), *extra]
+def playbook(path, *extra, log=None, timeout=3600, progress=None, inventory=INVENTORY):
+    """ansible-playbook -i INVENTORY (the lab's) PATH, with the lab's secrets; as site() returns."""
+    argv = [str(VENV_BIN / "ansible-playbook"), "-i", str(inventory), "-e", LAB_EXTRA_VARS, str(path), *extra]
     started = time.monotonic()
     env = dict(ansible_env(), ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1")
     if progress is None:
