@@ -10,6 +10,7 @@ bounded in count and time; processes started here are stopped by PID.
 """
 
 import argparse
+import concurrent.futures
 import csv
 import json
 import os
@@ -443,15 +444,63 @@ def asterisk_calls(rs):
     return int(active.group(1)) if active else 0, int(processed.group(1))
 
 
-def processed_counts():
-    counts = {}
-    for rs in REALSERVERS:
-        calls = asterisk_calls(rs)
-        counts[rs] = calls[1] if calls else None
-    return counts
+def processed_counts(wait=0):
+    """The calls each real server's Asterisk has processed (None for one that does not answer). With
+    `wait` seconds, read again until every one answers: once in the drain test, under the load with
+    the TCG directors converging, one real server's read came back empty (its cause not kept)."""
+
+    def read():
+        counts = {}
+        for rs in REALSERVERS:
+            calls = asterisk_calls(rs)
+            counts[rs] = calls[1] if calls else None
+        return counts
+
+    def every_one_answered():
+        counts = read()
+        return counts if None not in counts.values() else None
+
+    if not wait:
+        return read()
+    return wait_until(every_one_answered, wait, 1, "every real server's Asterisk answering `core show calls`")
 
 
 # ---------------------------------------------------------------- SIPp
+
+
+def sipp_seconds(text):
+    """A SIPp statistics time ("HH:MM:SS" or "HH:MM:SS:microseconds") in seconds; 0.0 when unreadable."""
+    parts = (text or "").split(":")
+    try:
+        seconds = int(parts[0]) * 3600 + int(parts[1]) * 60 + int(parts[2])
+        return seconds + (int(parts[3]) / 1e6 if len(parts) > 3 else 0.0)
+    except (IndexError, ValueError):
+        return 0.0
+
+
+def sipp_numbers(row):
+    """One row of SIPp's statistics file (-trace_stat -fd 1: a row a second) as the numbers the
+    proofs and the report use: calls created, in progress, successful and failed so far, the rate
+    calls were placed at and the mean INVITE response time over the last period."""
+
+    def number(key):
+        try:
+            return int(row.get(key, "0") or 0)
+        except ValueError:
+            return 0
+
+    try:
+        call_rate = float(row.get("CallRate(P)", "0") or 0)
+    except ValueError:
+        call_rate = 0.0
+    return {
+        "created": number("TotalCallCreated"),
+        "current": number("CurrentCall"),
+        "successful": number("SuccessfulCall(C)"),
+        "failed": number("FailedCall(C)"),
+        "call_rate": round(call_rate, 2),
+        "response_ms": round(sipp_seconds(row.get("ResponseTime1(P)")) * 1000, 1),
+    }
 
 
 class Sipp:
@@ -541,22 +590,9 @@ class Sipp:
             return []
 
     def stats(self):
-        """The last line of SIPp's statistics file: created, current, successful, failed."""
+        """The last line of SIPp's statistics file (sipp_numbers)."""
         rows = self.rows()
-        row = rows[-1] if rows else {}
-
-        def number(key):
-            try:
-                return int(row.get(key, "0") or 0)
-            except ValueError:
-                return 0
-
-        return {
-            "created": number("TotalCallCreated"),
-            "current": number("CurrentCall"),
-            "successful": number("SuccessfulCall(C)"),
-            "failed": number("FailedCall(C)"),
-        }
+        return sipp_numbers(rows[-1] if rows else {})
 
     def errors(self):
         """SIPp's error trace so far ("" when it wrote none or was not asked to: errors=False)."""
@@ -636,6 +672,21 @@ def parse_recap(text):
 
 HEADER = re.compile(r"^(?P<kind>PLAY|TASK|RUNNING HANDLER) \[(?P<name>.*)\] \**$")
 HOST_RESULT = re.compile(r"^(?P<status>ok|changed|skipping|failed|fatal|unreachable): \[(?P<host>[^\]]+)\]")
+
+
+def task_hosts(output, task, status):
+    """The hosts whose result of the task named `task` (every run of it) in ansible-playbook's
+    output has `status` (ok, changed, skipping, failed, ...)."""
+    hosts, current = set(), None
+    for line in output.splitlines():
+        header = HEADER.match(line)
+        if header:
+            current = header.group("name")
+            continue
+        result = HOST_RESULT.match(line)
+        if result and current == task and result.group("status") == status:
+            hosts.add(result.group("host"))
+    return hosts
 
 
 class Progress:
@@ -809,39 +860,62 @@ def write_result(name, data):
 # ---------------------------------------------------------------- make lab
 
 
-def load_test(load, say=print, sample_every=2.0):
-    """Run a SIPp load with progress; sample calls per real server and the active director over time."""
+def client_next_hop(vip=SIP_VIP):
+    """The director the client sends the VIP's packets to now: the MAC of its ARP entry for the VIP
+    (keepalived's gratuitous ARPs move it on a takeover), or None. One local `ip` call, no ssh."""
+    result = subprocess.run(
+        ["ip", "-n", CLIENT.netns, "neigh", "show", vip], capture_output=True, text=True, check=False
+    )
+    text = result.stdout.lower()
+    return next((host.name for host in config.VMS if host.mac in text), None)
+
+
+def load_test(load, say=print, sample_every=1.0):
+    """Run a SIPp load with progress. Each second a sample: SIPp's own statistics (calls placed,
+    answered, failed, the call rate and the INVITE response time), each real server's calls (read
+    side by side) and the director the client sends to; a change of that director is a failover
+    event. A line of progress at least every 2 s."""
     before = processed_counts()
     sipp = Sipp(load["rate"], load["limit"], load["duration_ms"], load["calls"], load.get("service", "200"))
     say("sipp: %s" % " ".join(sipp.argv))
     samples = []
     events = []
-    holder = director_holding()
-    while sipp.running():
-        time.sleep(sample_every)
-        now = round(time.monotonic() - sipp.started, 1)
-        stats = sipp.stats()
-        counts = processed_counts()
-        per_rs = {
-            rs: (counts[rs] - before[rs]) if counts[rs] is not None and before[rs] is not None else None
-            for rs in REALSERVERS
-        }
-        current_holder = director_holding()
-        if current_holder != holder:
-            events.append({"t": now, "event": "failover", "from": holder, "to": current_holder})
-            holder = current_holder
-        samples.append({"t": now, **stats, "per_real_server": per_rs, "active_director": current_holder})
-        say(
-            "  t=%5.1fs placed %4d  answered %4d  failed %3d  in progress %3d  per server %s"
-            % (
-                now,
-                stats["created"],
-                stats["successful"],
-                stats["failed"],
-                stats["current"],
-                " ".join("%s=%s" % (rs, per_rs[rs]) for rs in REALSERVERS),
-            )
-        )
+    # The director last seen as the client's next hop (None until its ARP entry exists).
+    holder = client_next_hop()
+    next_sample = last_said = sipp.started
+    with concurrent.futures.ThreadPoolExecutor(len(REALSERVERS)) as pool:
+        while sipp.running():
+            next_sample += sample_every
+            time.sleep(max(0.0, next_sample - time.monotonic()))
+            counts = dict(zip(REALSERVERS, pool.map(asterisk_calls, REALSERVERS)))
+            now = round(time.monotonic() - sipp.started, 1)
+            stats = sipp.stats()
+            per_rs = {
+                rs: (counts[rs][1] - before[rs]) if counts[rs] is not None and before[rs] is not None else None
+                for rs in REALSERVERS
+            }
+            current_holder = client_next_hop()
+            if current_holder is not None and current_holder != holder:
+                if holder is not None:
+                    events.append({"t": now, "event": "failover", "from": holder, "to": current_holder})
+                holder = current_holder
+            samples.append({"t": now, **stats, "per_real_server": per_rs, "client_sends_to": current_holder})
+            if time.monotonic() - last_said >= 1.5:  # a sample a second: every other one, 2 s apart
+                last_said = time.monotonic()
+                say(
+                    "  t=%5.1fs placed %4d  answered %4d  failed %3d  in progress %3d  %5.1f calls/s  %6.1f ms"
+                    "  per server %s"
+                    % (
+                        now,
+                        stats["created"],
+                        stats["successful"],
+                        stats["failed"],
+                        stats["current"],
+                        stats["call_rate"],
+                        stats["response_ms"],
+                        " ".join("%s=%s" % (rs, per_rs[rs]) for rs in REALSERVERS),
+                    )
+                )
     final = sipp.wait()
     after = processed_counts()
     per_rs = {

@@ -18,6 +18,8 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.sipvs.lvs.plugins.module_utils._cluster import (
     director_settings,
     fwmark_rules,
+    hold_leaving,
+    leaving_real_servers,
     normalize_cluster,
     vips_served_by,
 )
@@ -100,6 +102,16 @@ def cluster_fwmark_rules(model):
     return fwmark_rules(_normalised(model, "fwmark_rules"))
 
 
+def cluster_leaving_real_servers(model, table):
+    if not isinstance(table, list) or not all(isinstance(entry, Mapping) for entry in table):
+        raise AnsibleFilterError("leaving_real_servers takes the services of sipvs.lvs.ipvs_info (a list)")
+    return leaving_real_servers(_normalised(model, "leaving_real_servers"), table)
+
+
+def cluster_hold_leaving(model, leaving):
+    return hold_leaving(_normalised(model, "hold_leaving"), leaving)
+
+
 def cluster_director(directors, me, hostvars):
     return _checked(director_settings, directors, me, _resolver(hostvars), _priorities(directors, hostvars))
 
@@ -132,6 +144,8 @@ class FilterModule:
             "cluster_model": cluster_model,
             "vips_served_by": cluster_vips_served_by,
             "fwmark_rules": cluster_fwmark_rules,
+            "leaving_real_servers": cluster_leaving_real_servers,
+            "hold_leaving": cluster_hold_leaving,
             "director_settings": cluster_director,
             "keepalived_config": cluster_keepalived_config,
             "piranha_config": cluster_piranha_config,

@@ -835,6 +835,75 @@ def vips_served_by(model, names, port=None, protocol=None):
     return vips
 
 
+IPVS_FAMILY = {"inet": "ipv4", "inet6": "ipv6"}
+
+
+def _table_service(service, table):
+    """The service of an IPVS table (ipvs_info's services) that is the model's ``service``, or None."""
+    for entry in table:
+        if entry.get("family", "ipv4") != IPVS_FAMILY[service["family"]]:
+            continue
+        if service["fwmark"] is not None:
+            if entry.get("fwmark") == service["fwmark"]:
+                return entry
+        elif (
+            not entry.get("fwmark")
+            and entry.get("protocol") == service["protocol"]
+            and entry.get("port") == service["port"]
+            and ipaddress.ip_address(entry["address"]) == ipaddress.ip_address(service["vip"])
+        ):
+            return entry
+    return None
+
+
+def leaving_real_servers(model, table):
+    """The real servers that a director's IPVS table (ipvs_info's ``services``) still has in a service of
+    the model that no longer lists them (removed in the inventory): they must finish their calls before
+    they leave (``hold_leaving``). Each is {service, address, port (None under a fwmark), flows}: flows
+    are its active and inactive connection entries on that director, 0 once its last call and the
+    flows IPVS keeps for it have ended."""
+    leaving = []
+    for service in model["virtual_services"]:
+        entry = _table_service(service, table)
+        if entry is None:
+            continue
+        listed = {(ipaddress.ip_address(rs["address"]), rs["port"] or 0) for rs in service["real_servers"]}
+        for dest in entry.get("real_servers", []):
+            if (ipaddress.ip_address(dest["address"]), dest.get("port") or 0) in listed:
+                continue
+            leaving.append(
+                {
+                    "service": service["name"],
+                    "address": dest["address"],
+                    "port": None if service["fwmark"] is not None else dest.get("port"),
+                    "flows": dest.get("active_connections", 0) + dest.get("inactive_connections", 0),
+                }
+            )
+    return leaving
+
+
+def hold_leaving(model, leaving):
+    """The model with each of ``leaving`` (from ``leaving_real_servers``) back in its service, drained
+    (weight 0, named by its address): what a director runs while their calls end."""
+    held = {**model, "virtual_services": []}
+    for service in model["virtual_services"]:
+        servers = list(service["real_servers"])
+        for rs in leaving:
+            if rs["service"] == service["name"]:
+                servers.append(
+                    {
+                        "name": rs["address"],
+                        "host": None,
+                        "address": rs["address"],
+                        "port": rs["port"],
+                        "weight": 0,
+                        "drained": True,
+                    }
+                )
+        held["virtual_services"].append({**service, "real_servers": servers})
+    return held
+
+
 def director_settings(directors, me, address_of, priorities=None):
     """VRRP role of ``me`` among ``directors`` (inventory order; the first is
     the primary). ``priorities`` maps hosts to an explicit priority.

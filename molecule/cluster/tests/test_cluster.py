@@ -2,8 +2,9 @@
 runs of site.yml, the cluster changes nothing in check mode either, and it
 really works, seen from the client namespace: HTTP and SIP balanced through
 the VIPs, replies from the VIP, a call that carries audio, a real server
-drained, kept drained by a converge that changes a service's settings, and
-put back, under the tutorial's load, a dead Asterisk
+drained, kept drained by a converge that changes a service's settings and
+removes another real server from it (held at weight 0 until its calls have
+ended), both put back, under the tutorial's load, a dead Asterisk
 leaving the pool and coming back, a failing VRRP track script (a ping)
 giving up the VIPs, a VRRP partition under load that heals to
 one holder (its failed calls counted), a killed keepalived coming back by
@@ -93,6 +94,7 @@ def test_the_tutorials_load_through_the_sip_vip_has_no_failed_calls_and_is_balan
     assert all(count > 0 for count in per_rs.values()), per_rs
 
 
+WRITE_KEEPALIVED_CONF = "Write keepalived.conf (validated, clean of warnings)"
 # Each step under the drain test's load is bounded; the load is sized to outlast them all.
 DRAIN_STEP_TIMEOUTS = {"drain": 480, "converge": 600, "undrain": 300}
 
@@ -115,12 +117,14 @@ def test_a_drained_real_server_stays_drained_through_a_converge_and_no_call_fail
 ):
     # The tutorial's calls (20 s each, 200 at a time) through the SIP VIP while drain.yml takes rs1
     # out (weight 0 on both directors, then it waits until rs1's calls in progress have ended); a
-    # converge of the directors keeps it drained (lvs_drain: true in its host variables) and changes
-    # the SIP service's scheduler and check interval (keepalived reloads under the load); undrain.yml
-    # puts it back with the inventory's settings (another reload), and it takes calls of the load
-    # again. No call fails; while drained, rs1 takes no new call but through a flow IPVS keeps
-    # (SIPp's new socket on a source port an entry of rs1 still holds: rare).
-    victim = "rs1"
+    # converge of the directors keeps it drained (lvs_drain: true in its host variables), changes
+    # the SIP service's scheduler and check interval (keepalived reloads under the load) and removes
+    # rs3 from the SIP service (held at weight 0 until its calls and flows have ended, then taken
+    # out); undrain.yml puts rs1 back and rs3 in again with the inventory's settings (another
+    # reload), and both take calls of the load again. No call fails; while drained, rs1 takes no new
+    # call but through a flow IPVS keeps (SIPp's new socket on a source port an entry of rs1 still
+    # holds: rare).
+    victim, removed = "rs1", "rs3"
     # 10 calls a second (200 of 20 s at a time) for as long as the steps may take (their bounds, ~23
     # min); ended smoothly (finish) once rs1 is back and carrying calls, after ~5 min on this lab.
     settings = dict(proof.TUTORIAL_LOAD)
@@ -128,6 +132,7 @@ def test_a_drained_real_server_stays_drained_through_a_converge_and_no_call_fail
     changed = proof.lab_cluster()
     sip = next(service for service in changed["virtual_services"] if service["name"] == "sipserver")
     sip["scheduler"], sip["check"]["interval"] = "wrr", 2
+    sip["real_servers"] = [rs for rs in sip["real_servers"] if rs["host"] != removed]
     load = proof.Sipp(**settings, errors=True)
     undrain_s = None
     try:
@@ -135,7 +140,7 @@ def test_a_drained_real_server_stays_drained_through_a_converge_and_no_call_fail
         drain_s = drain_playbook("drain", victim)
         for director in proof.DIRECTORS:
             assert set(proof.weights(director, victim).values()) == {0}, (director, proof.weights(director, victim))
-        before = proof.processed_counts()
+        before = proof.processed_counts(wait=60)
         rc, recap, converge_s, output = proof.playbook(
             proof.REPO / "playbooks" / "directors.yml",
             *proof.overlay("drained", cluster=changed, host_vars={victim: {"lvs_drain": True}}),
@@ -143,25 +148,31 @@ def test_a_drained_real_server_stays_drained_through_a_converge_and_no_call_fail
             timeout=DRAIN_STEP_TIMEOUTS["converge"],
         )
         site_ok(rc, recap, output)
-        # Each director's keepalived.conf changed (the scheduler, the check interval) and was reloaded.
+        # Each director's keepalived.conf changed (the scheduler, the check interval) and was reloaded;
+        # each held rs3 at weight 0 until it had no connection entry left (the wait), then wrote the
+        # model's keepalived.conf without it.
         assert set(changed_hosts(recap)) == set(proof.DIRECTORS), recap
+        for task in ("Write keepalived.conf with the leaving real servers at weight 0", WRITE_KEEPALIVED_CONF):
+            assert proof.task_hosts(output, "sipvs.lvs.director : " + task, "changed") == set(proof.DIRECTORS), task
         for director in proof.DIRECTORS:
             assert set(proof.weights(director, victim).values()) == {0}, (director, proof.weights(director, victim))
             assert proof.scheduler(director) == "wrr", director
-        drained = proof.processed_counts()
+            assert proof.weights(director, removed) == {"%s:80" % proof.WEB_VIP: 1}, director
+        drained = proof.processed_counts(wait=60)
         undrain_s = drain_playbook("undrain", victim)
         for director in proof.DIRECTORS:
-            assert set(proof.weights(director, victim).values()) == {1}, (director, proof.weights(director, victim))
+            for rs in (victim, removed):
+                assert set(proof.weights(director, rs).values()) == {1}, (director, rs, proof.weights(director, rs))
             assert proof.scheduler(director) == "wlc", director
         assert load.running(), "the load ended at its bound (%d calls) before the undrain: %s" % (calls, load.stats())
-        # Back in the pool under the load: wlc sends it the next calls first (it holds no flow entry).
+        # Back in the pool under the load: wlc sends them the next calls first (they hold no flow entry).
         proof.wait_until(
-            lambda: proof.processed_counts()[victim] >= drained[victim] + 10,
+            lambda: all(proof.processed_counts(wait=60)[rs] >= drained[rs] + 10 for rs in (victim, removed)),
             120,
             1,
-            "%s taking calls of the load after the undrain" % victim,
+            "%s and %s taking calls of the load after the undrain" % (victim, removed),
         )
-        back = proof.processed_counts()
+        back = proof.processed_counts(wait=60)
         result = load.finish()
     finally:
         load.stop()

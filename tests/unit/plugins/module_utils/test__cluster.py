@@ -6,6 +6,8 @@ import pytest
 from ansible_collections.sipvs.lvs.plugins.module_utils._cluster import (
     director_settings,
     fwmark_rules,
+    hold_leaving,
+    leaving_real_servers,
     normalize_cluster,
     vips_served_by,
 )
@@ -700,3 +702,81 @@ def test_notify_commands_and_tracked_interfaces():
         normalize_cluster(broken(["vrrp", "track_interfaces"], ["eth1", "eth1"]), HOSTS.get)
     with pytest.raises(LvsError, match=r"vrrp\.track_interfaces lists eth0, the VRRP interface"):
         normalize_cluster(broken(["vrrp", "track_interfaces"], ["eth0"]), HOSTS.get)
+
+
+def table_entry(service, servers, **fields):
+    """A service of ipvs_info's table with real servers (address, port, active, inactive)."""
+    entry = {"family": "ipv4", "fwmark": None, "protocol": None, "address": None, "port": None, **fields}
+    entry["real_servers"] = [
+        {"address": a, "port": p, "weight": 1, "active_connections": act, "inactive_connections": inact}
+        for a, p, act, inact in servers
+    ]
+    return entry
+
+
+def without(cluster, service, host):
+    cluster = copy.deepcopy(cluster)
+    entry = next(s for s in cluster["virtual_services"] if s["name"] == service)
+    entry["real_servers"] = [rs for rs in entry["real_servers"] if rs["host"] != host]
+    return cluster
+
+
+TABLE = [
+    table_entry(
+        "sipserver",
+        [("172.16.11.76", 0, 0, 40), ("172.16.11.77", 0, 0, 41), ("172.16.11.78", 0, 1, 39)],
+        fwmark=3,
+    ),
+    table_entry(
+        "web01",
+        [("172.16.11.76", 80, 2, 3), ("172.16.11.77", 80, 0, 0), ("172.16.11.78", 80, 0, 0)],
+        protocol="tcp",
+        address="172.16.11.210",
+        port=80,
+    ),
+    # A service the model does not have: not looked at (the engine removes it as before).
+    table_entry("other", [("172.16.11.79", 8080, 5, 5)], protocol="tcp", address="172.16.11.212", port=8080),
+]
+
+
+def test_nothing_leaves_when_the_table_has_what_the_model_lists():
+    assert leaving_real_servers(model(), TABLE) == []
+    assert leaving_real_servers(model(), []) == []
+
+
+def test_a_real_server_removed_from_a_service_leaves_with_its_flows():
+    removed = model(without(without(TUTORIAL, "sipserver", "rs3"), "web01", "rs1"))
+    assert leaving_real_servers(removed, TABLE) == [
+        {"service": "web01", "address": "172.16.11.76", "port": 80, "flows": 5},
+        {"service": "sipserver", "address": "172.16.11.78", "port": None, "flows": 40},
+    ]
+
+
+def test_a_table_service_matches_by_fwmark_or_address_protocol_and_port():
+    removed = model(without(TUTORIAL, "web01", "rs1"))
+    other_port = [dict(TABLE[1], port=8080)]
+    other_family = [dict(TABLE[0], family="ipv6")]
+    assert leaving_real_servers(removed, other_port) == []
+    assert leaving_real_servers(model(without(TUTORIAL, "sipserver", "rs3")), other_family) == []
+
+
+def test_held_model_has_the_leaving_real_servers_drained_and_the_model_is_unchanged():
+    removed = model(without(TUTORIAL, "sipserver", "rs3"))
+    before = copy.deepcopy(removed)
+    held = hold_leaving(removed, leaving_real_servers(removed, TABLE))
+    assert removed == before
+    sip = next(s for s in held["virtual_services"] if s["name"] == "sipserver")
+    assert [(rs["address"], rs["weight"]) for rs in sip["real_servers"]] == [
+        ("172.16.11.76", 1),
+        ("172.16.11.77", 1),
+        ("172.16.11.78", 0),
+    ]
+    assert sip["real_servers"][-1] == {
+        "name": "172.16.11.78",
+        "host": None,
+        "address": "172.16.11.78",
+        "port": None,
+        "weight": 0,
+        "drained": True,
+    }
+    assert held["virtual_services"][0] == removed["virtual_services"][0]

@@ -14,7 +14,12 @@ import jinja2
 import pytest
 import yaml
 from ansible_collections.sipvs.lvs.plugins.module_utils import _sip
-from ansible_collections.sipvs.lvs.plugins.module_utils._cluster import director_settings, normalize_cluster
+from ansible_collections.sipvs.lvs.plugins.module_utils._cluster import (
+    director_settings,
+    hold_leaving,
+    leaving_real_servers,
+    normalize_cluster,
+)
 from ansible_collections.sipvs.lvs.plugins.module_utils._engines import keepalived_config, static_services
 from ansible_collections.sipvs.lvs.plugins.module_utils._model import LvsError
 
@@ -69,7 +74,7 @@ def engine(case, director):
 
 def render(config):
     template = ENV.from_string(TEMPLATE.read_text())
-    return template.render(__director_keepalived_config=config, ansible_managed="Ansible managed")
+    return template.render(__director_keepalived_render=config, ansible_managed="Ansible managed")
 
 
 GOLDEN_FILES = [(case, director) for case in CASES for director in CASES[case]["directors"]]
@@ -220,3 +225,22 @@ def test_scheduler_flags_follow_their_scheduler_in_each_engine():
     assert server["lines"][1:4] == [["lvs_sched", "mh"], ["mh-fallback"], ["mh-port"]]
     assert static_services(model)[-1]["scheduler_flags"] == ["mh-fallback", "mh-port"]
     assert "scheduler_flags" not in static_services(model)[0]
+
+
+def test_a_leaving_real_server_is_held_at_weight_0_with_its_check():
+    """keepalived.conf while rs3 leaves the SIP service: rs3 at weight 0, checked like the others
+    (the model without it, hold_leaving with what the director's table still has)."""
+    case = copy.deepcopy(CASES["lab"])
+    sip = next(s for s in case["cluster"]["virtual_services"] if s["name"] == "sipserver")
+    sip["real_servers"] = [rs for rs in sip["real_servers"] if rs["host"] != "rs3"]
+    model = normalize_cluster(case["cluster"], case["hosts"].get)
+    table = [{"family": "ipv4", "fwmark": 3, "real_servers": [{"address": case["hosts"]["rs3"], "port": 0}]}]
+    held = hold_leaving(model, leaving_real_servers(model, table))
+    me = director_settings(case["directors"], "director1", case["hosts"].get)
+    full = render(engine(CASES["lab"], "director1"))
+    text = render(keepalived_config(held, me, {"router_id": "director1"}))
+    rs3 = "real_server %s {" % case["hosts"]["rs3"]
+    assert rs3 in text and "real_server %s {\n        weight 0\n" % case["hosts"]["rs3"] in text
+    # The rest is the full configuration: only rs3's weight and comment differ.
+    changed = [line for line in text.splitlines() if line not in full.splitlines()]
+    assert [line.strip() for line in changed] == ["# 172.16.11.78", "weight 0"], changed
