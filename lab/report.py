@@ -1,5 +1,6 @@
 """The `make lab` report: a table on the terminal, lab/out/report.json and
-lab/out/report.png (calls per real server over time, failovers marked)."""
+lab/out/report.png (calls per real server, call rate, response time and failed
+calls over time, a sample a second, failovers marked)."""
 
 import json
 import pathlib
@@ -29,39 +30,57 @@ def table(data):
     return "\n".join(lines)
 
 
+def _series(samples, key):
+    return [sample.get(key) if sample.get(key) is not None else float("nan") for sample in samples]
+
+
 def plot(data, path):
+    """Four panels over the load's seconds, a sample a second: calls per real server (Asterisk's
+    count), the rate SIPp placed calls at, its INVITE response time, and failed calls; every event
+    (a failover) a dotted line across all four."""
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib import pyplot
 
-    figure, axis = pyplot.subplots(figsize=(9, 5))
+    figure, axes = pyplot.subplots(4, 1, figsize=(9, 10), sharex=True, height_ratios=(3, 1.4, 1.4, 1.4))
     samples = data["samples"]
     times = [sample["t"] for sample in samples]
-    names = sorted(data["calls_per_real_server"])
-    for name in names:
+    calls_axis, rate_axis, response_axis, failed_axis = axes
+    for name in sorted(data["calls_per_real_server"]):
         values = [sample["per_real_server"].get(name) for sample in samples]
-        axis.plot(times, [v if v is not None else float("nan") for v in values], marker=".", label=name)
-    axis.plot(times, [sample["failed"] for sample in samples], color="red", linestyle="--", label="failed calls (SIPp)")
+        calls_axis.plot(times, [v if v is not None else float("nan") for v in values], marker=".", label=name)
+    calls_axis.set_ylabel("calls processed\n(Asterisk, cumulative)")
+    calls_axis.legend(loc="upper left")
+    rate_axis.plot(times, _series(samples, "call_rate"), color="tab:purple")
+    rate_axis.set_ylabel("calls placed / s")
+    # A second in which SIPp placed no call has no response time (SIPp writes 0 for it).
+    responses = [
+        r if sample.get("call_rate") else float("nan") for r, sample in zip(_series(samples, "response_ms"), samples)
+    ]
+    response_axis.plot(times, responses, color="tab:brown", marker=".")
+    response_axis.set_ylabel("INVITE response\ntime (ms)")
+    failed_axis.plot(times, _series(samples, "failed"), color="red")
+    failed_axis.set_ylabel("failed calls\n(SIPp, cumulative)")
+    failed_axis.set_xlabel("seconds since the load started")
+    for axis in axes:
+        axis.grid(True, alpha=0.3)
+        for event in data.get("events", []):
+            axis.axvline(event["t"], color="black", linestyle=":")
     for event in data.get("events", []):
-        axis.axvline(event["t"], color="black", linestyle=":")
-        axis.annotate(
-            "failover %s→%s" % (event["from"], event["to"]),
-            (event["t"], axis.get_ylim()[1] * 0.95),
+        calls_axis.annotate(
+            "%s %s→%s" % (event["event"], event["from"], event["to"]),
+            (event["t"], calls_axis.get_ylim()[1] * 0.95),
             rotation=90,
             va="top",
             fontsize=8,
         )
     calls = data["calls"]
-    axis.set_title(
-        "Calls per real server through the SIP VIP (%d attempted, %d succeeded, %d failed)"
+    calls_axis.set_title(
+        "The load through the SIP VIP (%d attempted, %d succeeded, %d failed)"
         % (calls["attempted"], calls["succeeded"], calls["failed"]),
         fontsize=10,
     )
-    axis.set_xlabel("seconds since the load started")
-    axis.set_ylabel("calls processed (Asterisk, cumulative)")
-    axis.grid(True, alpha=0.3)
-    axis.legend(loc="upper left")
     figure.tight_layout()
     figure.savefig(str(path), dpi=100)
     pyplot.close(figure)
