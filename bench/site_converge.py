@@ -1,5 +1,6 @@
 """site.yml on the lab: first converge on a fresh lab, the idempotent re-run,
-and --check on the converged lab (changed counts per host). The lab is taken
+and --check on the converged lab (changed counts per host, seconds per role and
+the ten slowest tasks of each run). The lab is taken
 down and brought up again first, so that the first converge starts from the
 bare images; a lab this script brought up is taken down again at the end.
 Writes bench/results/site_converge.json.
@@ -15,10 +16,15 @@ from lab import lifecycle, network, proof
 
 
 def run(*extra):
-    rc, recap, seconds, output = proof.site(*extra, log=proof.OUT / "bench-site-converge.log")
+    tasks = []
+    rc, recap, seconds, output = proof.site(*extra, log=proof.OUT / "bench-site-converge.log", tasks=tasks)
     if rc != 0:
         raise SystemExit("site.yml %s failed (exit %d): %s" % (" ".join(extra), rc, output[-2000:]))
-    return {"seconds": seconds, "changed": {host: counts["changed"] for host, counts in sorted(recap.items())}}
+    return {
+        "seconds": seconds,
+        "changed": {host: counts["changed"] for host, counts in sorted(recap.items())},
+        **proof.converge_profile(tasks),
+    }
 
 
 def main():

@@ -698,6 +698,8 @@ class Progress:
         self.task = None
         self.task_started = 0.0
         self.results = {}
+        # Every task (and handler) that ended: {"task": name, "seconds": wall time over all its hosts}.
+        self.tasks = []
 
     def line(self, text, elapsed):
         header = HEADER.match(text)
@@ -724,27 +726,49 @@ class Progress:
             return
         done = "; ".join("%s %s" % (status, ", ".join(hosts)) for status, hosts in self.results.items())
         self.say("  [%4.0f s]     %s (%.0f s)" % (elapsed, done or "no hosts", elapsed - self.task_started))
+        self.tasks.append({"task": self.task, "seconds": round(elapsed - self.task_started, 1)})
         self.task, self.results = None, {}
 
 
-def site(*extra, log=None, timeout=3600, progress=None, inventory=INVENTORY):
+def converge_profile(tasks, top=10):
+    """Where a playbook run spent its time, from Progress.tasks: the seconds of each role (a task
+    named "ROLE : NAME"; the playbooks' own tasks under "(playbook)") and the `top` slowest tasks,
+    each name's runs added up (a role runs in several plays: its validation, then its hosts)."""
+    per_role, per_task = {}, {}
+    for entry in tasks:
+        role, separator, _name = entry["task"].partition(" : ")
+        role = role if separator and " " not in role else "(playbook)"
+        per_role[role] = round(per_role.get(role, 0.0) + entry["seconds"], 1)
+        per_task[entry["task"]] = round(per_task.get(entry["task"], 0.0) + entry["seconds"], 1)
+    slowest = sorted(per_task.items(), key=lambda item: (-item[1], item[0]))[:top]
+    return {
+        "per_role_s": dict(sorted(per_role.items(), key=lambda item: -item[1])),
+        "top_tasks": [{"task": task, "seconds": seconds} for task, seconds in slowest],
+    }
+
+
+def site(*extra, log=None, timeout=3600, progress=None, inventory=INVENTORY, tasks=None):
     """ansible-playbook -i inventories/lab site.yml; returns (rc, recap, seconds, output).
-    With progress (a function taking a line), the run is shown as it goes (see Progress)."""
-    return playbook(SITE, *extra, log=log, timeout=timeout, progress=progress, inventory=inventory)
+    With progress (a function taking a line), the run is shown as it goes (see Progress); with
+    tasks (a list), each task's time is added to it as it ends (Progress.tasks)."""
+    return playbook(SITE, *extra, log=log, timeout=timeout, progress=progress, inventory=inventory, tasks=tasks)
 
 
-def playbook(path, *extra, log=None, timeout=3600, progress=None, inventory=INVENTORY):
+def playbook(path, *extra, log=None, timeout=3600, progress=None, inventory=INVENTORY, tasks=None):
     """ansible-playbook -i INVENTORY (the lab's) PATH, with the lab's secrets; as site() returns."""
     argv = [str(VENV_BIN / "ansible-playbook"), "-i", str(inventory), "-e", LAB_EXTRA_VARS, str(path), *extra]
     started = time.monotonic()
     env = dict(ansible_env(), ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1")
-    if progress is None:
+    if progress is None and tasks is None:
         result = subprocess.run(
             argv, capture_output=True, text=True, timeout=timeout, env=env, cwd=str(REPO), check=False
         )
         returncode, output = result.returncode, result.stdout + result.stderr
     else:
-        returncode, output = _site_with_progress(argv, env, timeout, started, Progress(progress))
+        watcher = Progress(progress or (lambda _line: None))
+        returncode, output = _site_with_progress(argv, env, timeout, started, watcher)
+        if tasks is not None:
+            tasks.extend(watcher.tasks)
     seconds = round(time.monotonic() - started, 1)
     if log is not None:
         log.parent.mkdir(parents=True, exist_ok=True)
@@ -950,10 +974,13 @@ def prove(load, say=print):
     say("== lab up")
     lifecycle.ensure_up(say=say)
     say("== ansible-playbook -i inventories/lab site.yml (log: lab/out/site.log)")
-    rc, recap, seconds, output = site(log=OUT / "site.log", progress=say)
+    tasks = []
+    rc, recap, seconds, output = site(log=OUT / "site.log", progress=say, tasks=tasks)
     for host, counts in sorted(recap.items()):
         say("  %-10s %s" % (host, " ".join("%s=%d" % item for item in counts.items())))
+    profile = converge_profile(tasks)
     say("  site.yml: exit %d in %.0fs" % (rc, seconds))
+    say("  by role: %s" % ", ".join("%s %.0f s" % item for item in profile["per_role_s"].items()))
     if rc != 0:
         say("\n".join(output.splitlines()[-30:]))
         raise LabError("site.yml failed (exit %d); see lab/out/site.log" % rc)
@@ -963,7 +990,7 @@ def prove(load, say=print):
     run = load_test(load, say=say)
     active = director_holding()
     data = {
-        "site": {"exit": rc, "seconds": seconds, "recap": recap},
+        "site": {"exit": rc, "seconds": seconds, "recap": recap, **profile},
         "load": run["load"],
         "sipp_argv": run["argv"],
         "calls": {

@@ -73,3 +73,23 @@ def test_a_run_past_its_time_is_stopped():
     with pytest.raises(LabError, match="did not finish within 1 s"):
         proof._site_with_progress(argv, {"PATH": "/usr/bin:/bin"}, 1, started, proof.Progress(lambda _line: None))
     assert proof.time.monotonic() - started < 10
+
+
+def test_each_task_that_ends_is_timed_and_the_profile_adds_them_up_by_role_and_by_name():
+    progress = proof.Progress(lambda _line: None)
+    for second, line in enumerate(OUTPUT.splitlines()):
+        progress.line(line, float(second))
+    assert progress.tasks == [
+        {"task": "Gathering Facts", "seconds": 4.0},
+        {"task": "sipvs.lvs.director : Install the director packages", "seconds": 4.0},
+        {"task": "sipvs.lvs.director : Reload keepalived", "seconds": 3.0},
+        {"task": "sipvs.lvs.realserver : Check the variables", "seconds": 4.0},
+    ]
+    twice = [*progress.tasks, {"task": "Gathering Facts", "seconds": 1.5}, {"task": "Check a : b", "seconds": 1.0}]
+    assert proof.converge_profile(twice, top=2) == {
+        "per_role_s": {"sipvs.lvs.director": 7.0, "(playbook)": 6.5, "sipvs.lvs.realserver": 4.0},
+        "top_tasks": [
+            {"task": "Gathering Facts", "seconds": 5.5},
+            {"task": "sipvs.lvs.director : Install the director packages", "seconds": 4.0},
+        ],
+    }
