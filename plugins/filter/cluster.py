@@ -1,7 +1,7 @@
 # Copyright: sipvs.lvs contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Filters over the inventory's cluster model (``lvs_cluster``), the director engines and the director's
-engine-independent settings (``iptables_chain``).
+engine-independent settings (``iptables_chain``, ``listen_address``).
 
 Thin wrappers: the logic lives in ``module_utils/_cluster.py`` and
 ``_engines.py`` and raises LvsError, which becomes an AnsibleFilterError
@@ -29,7 +29,11 @@ from ansible_collections.sipvs.lvs.plugins.module_utils._engines import (
     static_services,
     static_settings,
 )
-from ansible_collections.sipvs.lvs.plugins.module_utils._model import LvsError, check_iptables_chain
+from ansible_collections.sipvs.lvs.plugins.module_utils._model import (
+    LvsError,
+    check_iptables_chain,
+    check_listen_address,
+)
 
 
 def _resolver(hostvars):
@@ -138,6 +142,10 @@ def cluster_iptables_chain(chain, var="chain"):
     return _checked(check_iptables_chain, chain, var)
 
 
+def cluster_listen_address(address, port, address_var="address", port_var="port"):
+    return _checked(check_listen_address, address, port, address_var, port_var)
+
+
 class FilterModule:
     def filters(self):
         return {
@@ -152,4 +160,5 @@ class FilterModule:
             "static_services": cluster_static_services,
             "static_settings": cluster_static_settings,
             "iptables_chain": cluster_iptables_chain,
+            "listen_address": cluster_listen_address,
         }

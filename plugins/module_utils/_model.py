@@ -143,6 +143,24 @@ def check_vip(value, what="vip"):
     return address
 
 
+def check_listen_address(address, port, what_address="address", what_port="port"):
+    """Where an unauthenticated endpoint (a metrics exporter) listens: the canonical ``address``, the ``port``
+    and both as ``listen``, ``address:port`` (``[address]:port`` for IPv6).
+
+    One address of the host, chosen: never every address (0.0.0.0 or ::, which would also answer on a VIP and on
+    whatever network the host faces) nor a multicast one. Loopback is allowed (a local agent or a tunnel)."""
+    text = check_ip(address, what_address)
+    ip = ipaddress.ip_address(text)
+    if ip.is_unspecified or ip.is_multicast:
+        raise LvsError(
+            "%s %s would listen on %s: choose one address of the host (metrics have no authentication)"
+            % (what_address, text, "every address" if ip.is_unspecified else "a multicast group"),
+            key=what_address,
+        )
+    number = check_port(port, what_port)
+    return {"address": text, "port": number, "listen": ("[%s]:%d" if ip.version == 6 else "%s:%d") % (text, number)}
+
+
 def address_family(address):
     """``inet`` or ``inet6``: the model's name of the family of an address (canonical text)."""
     return "inet6" if ":" in str(address) else "inet"

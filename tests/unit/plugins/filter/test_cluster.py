@@ -45,6 +45,7 @@ def test_filters_are_registered():
         "iptables_chain",
         "keepalived_config",
         "leaving_real_servers",
+        "listen_address",
         "piranha_config",
         "static_services",
         "static_settings",
@@ -129,6 +130,18 @@ def test_iptables_chain_filter_names_the_variable():
         FILTERS["iptables_chain"]("INPUT", "director_fwmark_chain")
     with pytest.raises(AnsibleFilterError, match=r"^chain must be an iptables chain name"):
         FILTERS["iptables_chain"]("")
+
+
+def test_listen_address_filter_names_the_variable():
+    assert FILTERS["listen_address"]("172.16.11.74", 9100) == {
+        "address": "172.16.11.74",
+        "port": 9100,
+        "listen": "172.16.11.74:9100",
+    }
+    with pytest.raises(AnsibleFilterError, match=r"^director_metrics_address 0.0.0.0 would listen on every address"):
+        FILTERS["listen_address"]("0.0.0.0", 9100, "director_metrics_address", "director_metrics_port")
+    with pytest.raises(AnsibleFilterError, match=r"^asterisk_metrics_port must be between 1 and 65535"):
+        FILTERS["listen_address"]("::1", 70000, "asterisk_metrics_address", "asterisk_metrics_port")
 
 
 def test_director_settings_filter():

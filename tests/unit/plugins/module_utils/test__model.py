@@ -311,3 +311,39 @@ def test_check_bool_refuses_anything_else_naming_the_variable(value):
     with pytest.raises(LvsError, match="asterisk_allow_peer_networks must be a boolean, got") as error:
         _model.check_bool(value, "asterisk_allow_peer_networks")
     assert error.value.key == "asterisk_allow_peer_networks"
+
+
+@pytest.mark.parametrize(
+    ("address", "port", "expected"),
+    [
+        ("172.16.11.74", 9100, "172.16.11.74:9100"),
+        (" 127.0.0.1 ", "8088", "127.0.0.1:8088"),
+        ("2001:DB8::1", 9100, "[2001:db8::1]:9100"),
+        ("::1", 1, "[::1]:1"),
+    ],
+)
+def test_check_listen_address_prints_address_and_port(address, port, expected):
+    checked = _model.check_listen_address(address, port, "director_metrics_address", "director_metrics_port")
+    assert checked["listen"] == expected
+    assert checked["address"] == address.strip().lower()
+    assert checked["port"] == int(port)
+
+
+@pytest.mark.parametrize(
+    ("address", "port", "named", "words"),
+    [
+        ("0.0.0.0", 9100, "director_metrics_address", "every address"),
+        ("::", 9100, "director_metrics_address", "every address"),
+        ("239.1.1.1", 9100, "director_metrics_address", "multicast"),
+        ("172.16.11.74; rm -rf /", 9100, "director_metrics_address", "must be an IP address"),
+        ("172.16.11.74 --web.config.file=/x", 9100, "director_metrics_address", "must be an IP address"),
+        ("", 9100, "director_metrics_address", "must be an IP address"),
+        ("172.16.11.74", 0, "director_metrics_port", "between 1 and 65535"),
+        ("172.16.11.74", "9100 --x", "director_metrics_port", "director_metrics_port"),
+    ],
+)
+def test_check_listen_address_refuses_what_is_not_one_address_and_port(address, port, named, words):
+    with pytest.raises(LvsError, match=words) as caught:
+        _model.check_listen_address(address, port, "director_metrics_address", "director_metrics_port")
+    assert caught.value.key == named
+    assert named in str(caught.value)
