@@ -131,9 +131,13 @@ def recipes():
                 "iptables",
                 "kmod",
                 "iputils-ping",
+                # The lab inventory's director_metrics (the director role writes its drop-in first, then
+                # enables and starts it: disabled below, as on a host where the role installs it).
+                "prometheus-node-exporter",
             ],
             "masked": [*MASKED_UNITS, "systemd-timesyncd.service", "getty@tty1.service"],
             "enabled": ["systemd-networkd.service"],
+            "disabled": ["prometheus-node-exporter.service"],
             "files": {
                 "etc/apt/sources.list": stable_sources("bookworm"),
                 "etc/apt/apt.conf.d/01sipvs-lab-proxy": 'Acquire::http::Proxy "%s";\n' % config.PROXY_URL,
@@ -260,6 +264,9 @@ def customise(recipe, rootfs, log):
         for unit in recipe["enabled"]:
             if run_logged(["chroot", str(rootfs), "systemctl", "enable", unit], log_file) != 0:
                 raise LabError("image build: cannot enable %s, see %s" % (unit, log))
+        for unit in recipe.get("disabled", []):
+            if run_logged(["chroot", str(rootfs), "systemctl", "disable", unit], log_file) != 0:
+                raise LabError("image build: cannot disable %s, see %s" % (unit, log))
         # Regenerate the initrd with the trimmed module list written above.
         update_initrd = ["chroot", str(rootfs), "update-initramfs", "-u", "-k", "all"]
         if recipe["kind"] == "vm" and run_logged(update_initrd, log_file) != 0:

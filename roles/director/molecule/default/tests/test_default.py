@@ -28,6 +28,9 @@ keep = [l for l in lines if l.split(":")[0] in ("Via", "From", "To", "Call-ID", 
 s.sendto(("SIP/2.0 200 OK\r\n" + "\r\n".join(keep) + "\r\nContent-Length: 0\r\n\r\n").encode(), src)
 """
 
+# GET a URL on the host with its own python3 (no curl in the images).
+FETCH = "python3 -c 'import sys, urllib.request as u; print(u.urlopen(sys.argv[1], timeout=10).read().decode())' %s"
+
 
 @pytest.fixture
 def director(host):
@@ -230,3 +233,22 @@ def test_the_sync_daemons_start_before_keepalived(host):
         line = "ExecStartPre=-/usr/sbin/ipvsadm --start-daemon %s --mcast-interface eth0 --syncid 0 --sync-maxlen 64"
         assert line % daemon + "\n" in dropin, daemon
     assert "lvs_sync_daemon" not in host.file(CONF).content_string
+
+
+def test_the_metrics_exporter_listens_on_the_chosen_address_only(host):
+    dropin = host.file("/etc/systemd/system/prometheus-node-exporter.service.d/sipvs-listen.conf")
+    assert dropin.user == "root"
+    assert dropin.mode == 0o644
+    command = "/usr/bin/prometheus-node-exporter --web.listen-address=127.0.0.1:9100 --collector.ipvs"
+    assert "\nExecStart=\nExecStart=%s\n" % command in dropin.content_string
+    service = host.service("prometheus-node-exporter")
+    assert service.is_enabled
+    # director_start_services is false here, so the role started nothing: the package's own
+    # first start already read the drop-in the role wrote before installing it.
+    assert service.is_running
+    assert host.check_output("systemctl show -p NeedDaemonReload prometheus-node-exporter") == "NeedDaemonReload=no"
+    listening = host.check_output("ss -Htlnp sport = :9100")
+    assert [line.split()[3] for line in listening.splitlines()] == ["127.0.0.1:9100"], listening
+    metrics = host.check_output(FETCH % "http://127.0.0.1:9100/metrics")
+    # The IPVS collector is on (this container's kernel may have no IPVS: it is not asked to succeed).
+    assert 'node_scrape_collector_success{collector="ipvs"}' in metrics
