@@ -27,6 +27,7 @@ from ansible_collections.sipvs.lvs.plugins.module_utils._model import (
     address_family,
     check_bool,
     check_ip,
+    check_listen_address,
     check_port,
     check_prefix,
     check_range,
@@ -58,6 +59,9 @@ VARIABLES = (
     "asterisk_dialplan",
     "asterisk_endpoints",
     PEER_NETWORKS_OPT_IN,
+    "asterisk_metrics",
+    "asterisk_metrics_address",
+    "asterisk_metrics_port",
 )
 
 
@@ -229,6 +233,18 @@ def _listen_problems(listen):
     return problems
 
 
+def _metrics_problems(enabled, address, port):
+    """http.conf prints asterisk_metrics_address as it is: one IPv4 address of the host, never every address."""
+    problems = []
+    if not _collect(problems, check_bool, enabled, "asterisk_metrics"):
+        return problems
+    if _collect(problems, ipv4_address, address, "asterisk_metrics_address") is None:
+        _collect(problems, check_port, port, "asterisk_metrics_port")
+    else:
+        _collect(problems, check_listen_address, address, port, "asterisk_metrics_address", "asterisk_metrics_port")
+    return problems
+
+
 def _rtp_problems(start, end):
     problems = []
     start = _collect(problems, check_range, start, "asterisk_rtp_port_start", RTP_PORT_MIN, 65535)
@@ -359,7 +375,7 @@ def _endpoints_problems(endpoints, contexts, peer_networks):
 def asterisk_problems(settings):
     """Every problem with the asterisk role's variables (``settings`` maps their names to their values), in the
     order of the variables; ``[]`` when there is none. A variable left out counts as null, but
-    asterisk_allow_peer_networks, which is false."""
+    asterisk_allow_peer_networks and asterisk_metrics, which are false."""
     if not isinstance(settings, Mapping):
         return [
             "the asterisk role's variables must be a mapping of their names to their values, got %s" % _kind(settings)
@@ -375,6 +391,11 @@ def asterisk_problems(settings):
     problems += found
     peer_networks = _collect(problems, check_bool, settings.get(PEER_NETWORKS_OPT_IN, False), PEER_NETWORKS_OPT_IN)
     problems += _endpoints_problems(settings.get("asterisk_endpoints"), contexts, bool(peer_networks))
+    problems += _metrics_problems(
+        settings.get("asterisk_metrics", False),
+        settings.get("asterisk_metrics_address"),
+        settings.get("asterisk_metrics_port"),
+    )
     return problems
 
 

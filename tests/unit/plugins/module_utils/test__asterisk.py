@@ -85,6 +85,12 @@ def listen(*pairs):
     return setting("asterisk_sip_listen", [{"protocol": protocol, "port": port} for protocol, port in pairs])
 
 
+def metrics(address, port):
+    return lambda settings: settings.update(
+        asterisk_metrics=True, asterisk_metrics_address=address, asterisk_metrics_port=port
+    )
+
+
 def test_the_role_defaults_with_the_example_endpoints_are_accepted():
     assert asterisk_problems(good()) == []
 
@@ -99,6 +105,10 @@ def test_the_role_defaults_with_the_example_endpoints_are_accepted():
         dict(good(), asterisk_endpoints=[]),
         dict(good(), asterisk_sip_listen=[{"protocol": "udp", "port": 5060}, {"protocol": "udp", "port": 5061}]),
         dict(good(), asterisk_rtp_port_start=1024, asterisk_rtp_port_end=65535),
+        dict(good(), asterisk_metrics=True, asterisk_metrics_address="172.16.11.76", asterisk_metrics_port="8088"),
+        dict(good(), asterisk_metrics="yes", asterisk_metrics_address="127.0.0.1", asterisk_metrics_port=9200),
+        # Off: the address and port are not read (the default address is a template here).
+        dict(good(), asterisk_metrics=False, asterisk_metrics_port="not a port"),
     ],
 )
 def test_other_good_settings_are_accepted(settings):
@@ -285,6 +295,19 @@ CASES = {
         setting("asterisk_allow_peer_networks", "maybe"),
         "asterisk_allow_peer_networks must be a boolean, got 'maybe'",
     ),
+    # Metrics: one IPv4 address of the host, printed into http.conf as it is.
+    "metrics-not-a-boolean": (setting("asterisk_metrics", "maybe"), "asterisk_metrics must be a boolean, got 'maybe'"),
+    "metrics-on-every-address": (
+        metrics("0.0.0.0", 8088),
+        "asterisk_metrics_address 0.0.0.0 would listen on every address",
+    ),
+    "metrics-address-with-a-newline": (
+        metrics("172.16.11.76\nbindport=80", 8088),
+        "asterisk_metrics_address must be an IPv4 address, got '172.16.11.76\\nbindport=80'",
+    ),
+    "metrics-address-ipv6": (metrics("fd00::76", 8088), "asterisk_metrics_address fd00::76 is an IPv6 address"),
+    "metrics-port-out-of-range": (metrics("172.16.11.76", 0), "asterisk_metrics_port must be between 1 and 65535"),
+    "metrics-address-a-name": (metrics("rs1", 8088), "asterisk_metrics_address must be an IPv4 address, got 'rs1'"),
     # A variable whose template's variable is undefined.
     "address-undefined": (
         setting("asterisk_address", Unset("'lvs_adress' is undefined")),

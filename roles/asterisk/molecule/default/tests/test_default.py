@@ -5,6 +5,7 @@ import base64
 import json
 import os
 import pathlib
+import re
 
 import pytest
 
@@ -19,6 +20,9 @@ SIP_MODULE = base64.b64encode((HERE.parents[4] / "plugins" / "module_utils" / "_
 
 # podman exec is much faster than going through Ansible for every command.
 testinfra_hosts = ["podman://" + NAME]
+
+# GET a URL on the host with its own python3 (no curl in the images).
+FETCH = "python3 -c 'import sys, urllib.request as u; print(u.urlopen(sys.argv[1], timeout=10).read().decode())' %s"
 
 
 @pytest.fixture(scope="module")
@@ -121,3 +125,11 @@ def test_dialplan_loaded(host, exten, context, step):
 
 def test_no_chan_sip(host):
     assert "chan_sip" not in host.check_output("asterisk -rx %s", "module show like chan_")
+
+
+def test_metrics_on_the_real_address_only(host, real_address):
+    listening = host.check_output("ss -Htln sport = :8088")
+    assert [line.split()[3] for line in listening.splitlines()] == ["%s:8088" % real_address], listening
+    metrics = host.check_output(FETCH % ("http://%s:8088/metrics" % real_address))
+    assert re.search(r"^asterisk_core_uptime_seconds\{.*\} [0-9]+$", metrics, re.MULTILINE), metrics[:2000]
+    assert "asterisk_channels_count" in metrics
