@@ -177,16 +177,46 @@ def sip_call(extension="200", listen=4.0, rtp_port=40000, target=SIP_VIP):
     return json.loads(lines[-1])
 
 
-def http_get(vip=WEB_VIP, timeout=3):
-    """Body of GET / through a VIP from the client namespace (a new connection each time), or None."""
+def fetch(url, timeout=3):
+    """Body of GET url from the client namespace (a new connection each time), or None."""
     result = subprocess.run(
-        in_client(["curl", "-s", "--max-time", str(timeout), "http://%s/" % vip]),
+        in_client(["curl", "-s", "--fail", "--max-time", str(timeout), url]),
         capture_output=True,
         text=True,
         timeout=timeout + 10,
         check=False,
     )
     return result.stdout if result.returncode == 0 else None
+
+
+def http_get(vip=WEB_VIP, timeout=3):
+    """Body of GET / through a VIP from the client namespace, or None."""
+    return fetch("http://%s/" % vip, timeout)
+
+
+# Prometheus' text format: `name{label="value",...} value`, comments start with #.
+METRIC_SAMPLE = re.compile(r"^(?P<name>[A-Za-z_:][A-Za-z0-9_:]*)(?:\{(?P<labels>.*)\})? (?P<value>\S+)$")
+METRIC_LABEL = re.compile(r'([A-Za-z_][A-Za-z0-9_]*)="((?:[^"\\]|\\.)*)"')
+# Where the lab's exporters listen (inventories/lab: the roles' default ports, each host's own address).
+DIRECTOR_METRICS_PORT = 9100
+ASTERISK_METRICS_PORT = 8088
+
+
+def parse_metrics(text):
+    """The samples of a /metrics page: (name, {label: value}, value as a float), in page order."""
+    samples = []
+    for line in text.splitlines():
+        match = METRIC_SAMPLE.match(line)
+        if match and not line.startswith("#"):
+            labels = dict(METRIC_LABEL.findall(match.group("labels") or ""))
+            samples.append((match.group("name"), labels, float(match.group("value"))))
+    return samples
+
+
+def metrics(host, port, timeout=5):
+    """The samples of http://HOST-ADDRESS:PORT/metrics scraped from the client namespace, or None."""
+    body = fetch("http://%s:%d/metrics" % (config.HOSTS_BY_NAME[host].ip, port), timeout)
+    return None if body is None else parse_metrics(body)
 
 
 def web_servers_reached(tries=30, names=REALSERVERS):

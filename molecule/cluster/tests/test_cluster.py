@@ -1,8 +1,9 @@
 """The cluster scenario's verifier: after Molecule's converge and idempotence
 runs of site.yml, the cluster changes nothing in check mode either, and it
 really works, seen from the client namespace: HTTP and SIP balanced through
-the VIPs, replies from the VIP, a call that carries audio, a real server
-drained, kept drained by a converge that changes a service's settings and
+the VIPs, replies from the VIP, a call that carries audio, the tutorial's
+load, metrics that match each director's IPVS table and each Asterisk's
+calls, a real server drained, kept drained by a converge that changes a service's settings and
 removes another real server from it (held at weight 0 until its calls have
 ended), both put back, under the tutorial's load, a dead Asterisk
 leaving the pool and coming back, a failing VRRP track script (a ping)
@@ -92,6 +93,47 @@ def test_the_tutorials_load_through_the_sip_vip_has_no_failed_calls_and_is_balan
     assert sum(per_rs.values()) == calls, per_rs
     # wlc over three equal servers: every one of them carries calls.
     assert all(count > 0 for count in per_rs.values()), per_rs
+
+
+def ipvs_backends(samples):
+    """{(service, real server address): weight} from node exporter's IPVS collector, services named as
+    proof.weights names them (the fwmark, or "address:port")."""
+    return {
+        (
+            int(labels["local_mark"], 16)
+            if labels["proto"] == "FWM"
+            else "%s:%s" % (labels["local_address"], labels["local_port"]),
+            labels["remote_address"],
+        ): value
+        for name, labels, value in samples
+        if name == "node_ipvs_backend_weight"
+    }
+
+
+def test_metrics_show_each_directors_ipvs_table_and_each_asterisks_calls(converged):
+    for director in proof.DIRECTORS:
+        samples = proof.metrics(director, proof.DIRECTOR_METRICS_PORT)
+        assert samples, director
+        table = {
+            (service.get("fwmark") or "%s:%s" % (service["address"], service["port"]), rs["address"]): rs.get(
+                "weight", 1
+            )
+            for service in proof.ipvs_services(director)
+            for rs in service["real_servers"]
+        }
+        assert len(table) == 6, table
+        assert ipvs_backends(samples) == table, director
+    # The tutorial's load (the test before) went through the VIPs' holder.
+    active = dict(
+        (name, value) for name, _labels, value in proof.metrics(proof.director_holding(), proof.DIRECTOR_METRICS_PORT)
+    )
+    assert active["node_ipvs_connections_total"] > 0
+    for rs in proof.REALSERVERS:
+        samples = {name: value for name, _labels, value in proof.metrics(rs, proof.ASTERISK_METRICS_PORT)}
+        active_calls, processed = proof.asterisk_calls(rs)
+        assert samples["asterisk_calls_count"] == active_calls, rs
+        assert samples["asterisk_calls_sum"] == processed > 0, rs
+        assert samples["asterisk_endpoints_count"] == 2, rs
 
 
 WRITE_KEEPALIVED_CONF = "Write keepalived.conf (validated, clean of warnings)"
