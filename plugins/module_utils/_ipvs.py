@@ -26,6 +26,7 @@ from ansible_collections.sipvs.lvs.plugins.module_utils._model import (
     PERSISTENCE_ENGINES,
     SCHEDULER_FLAGS,
     LvsError,
+    check_bool,
     check_choice,
     check_fwmark,
     check_interface,
@@ -527,9 +528,7 @@ def normalise_service(spec, what="service"):
     SERVICE_KEYS with the kernel's defaults filled in."""
     spec = {k: v for k, v in spec.items() if v is not None}
     state = check_choice(spec.pop("state", "present"), what + ": state", ("present", "absent"))
-    purge_rs = spec.pop("purge_real_servers", True)
-    if not isinstance(purge_rs, bool):
-        raise LvsError("%s: purge_real_servers must be true or false, got %r" % (what, purge_rs))
+    purge_rs = check_bool(spec.pop("purge_real_servers", True), what + ": purge_real_servers")
     unknown = sorted(set(spec) - set(SERVICE_KEYS))
     if unknown:
         raise LvsError("%s: unknown option(s) %s" % (what, ", ".join(unknown)))
@@ -579,9 +578,7 @@ def normalise_service(spec, what="service"):
                 raise LvsError("%s: %s needs persistent (seconds > 0)" % (what, name))
         if service["port"] == 0:
             raise LvsError("%s: port 0 (all ports) needs persistent" % what)
-    one_packet = spec.get("one_packet", False)
-    if not isinstance(one_packet, bool):
-        raise LvsError("%s: one_packet must be true or false, got %r" % (what, one_packet))
+    one_packet = check_bool(spec.get("one_packet", False), what + ": one_packet")
     if one_packet and service["protocol"] in ("tcp", "sctp"):
         raise LvsError("%s: one_packet works only for udp or fwmark services" % what)
     service["one_packet"] = one_packet

@@ -395,6 +395,22 @@ def test_diff_only_changed_services():
 GOOD = {"protocol": "tcp", "address": "172.16.11.210", "port": 80, "real_servers": [{"address": "172.16.11.76"}]}
 
 
+def test_normalise_takes_the_text_an_inventory_gives_for_booleans_and_numbers():
+    # The module's services elements reach normalise_service as given (AnsibleModule does not
+    # convert them): "yes", "false" and "80" from an inventory or -e mean what they say.
+    item = _ipvs.normalise_service(
+        {
+            "fwmark": "3",
+            "one_packet": "yes",
+            "purge_real_servers": "false",
+            "real_servers": [{"address": "172.16.11.76", "weight": "2"}],
+        }
+    )
+    assert item.service["fwmark"] == 3 and item.service["one_packet"] is True
+    assert item.purge_real_servers is False
+    assert item.service["real_servers"][0]["weight"] == 2
+
+
 def test_normalise_defaults():
     item = _ipvs.normalise_service({"address": "172.16.11.210", "port": 80})
     assert item.state == "present"

@@ -222,6 +222,28 @@ def test_ipvsadm_missing():
         ({"fwmark": 3, "purge": True}, "purge works only with services"),
         ({"scheduler": "rr"}, "one of the following is required: services, address, fwmark"),
         ({"fwmark": 3, "persistence_engine": "sip"}, "persistence_engine needs persistent"),
+        # The elements of services are checked by normalise_services, not by AnsibleModule:
+        # each mistake is named by its place in the list.
+        ({"services": [{"fwmark": 3, "weight": 2}]}, "services[0]: unknown option(s) weight"),
+        ({"services": [{"fwmark": 3}, {"address": RS[0]}]}, "services[1]: port is required with address"),
+        ({"services": [{"fwmark": 3, "one_packet": "often"}]}, "services[0] fwmark 3: one_packet must be a boolean"),
+        ({"services": [{"fwmark": 3, "purge_real_servers": []}]}, "purge_real_servers must be a boolean"),
+        ({"services": [{"fwmark": 3, "state": "gone"}]}, "services[0]: state must be one of present, absent"),
+        ({"services": [{"fwmark": 3, "scheduler": "fastest"}]}, "services[0] fwmark 3: scheduler must be one of"),
+        (
+            {"services": [{"fwmark": 3, "real_servers": [{"address": RS[0], "wieght": 2}]}]},
+            "services[0] fwmark 3: real_servers[0]: unknown option(s) wieght",
+        ),
+        (
+            {"services": [{"fwmark": 3, "real_servers": [{"address": RS[0], "weight": "heavy"}]}]},
+            "services[0] fwmark 3: real_servers[0]: weight must be an integer",
+        ),
+        ({"services": [{"fwmark": 3, "real_servers": [{"port": 80}]}]}, "real_servers[0]: address is required"),
+        (
+            {"services": [{"fwmark": 3, "real_servers": "10.0.0.1"}]},
+            "services[0] fwmark 3: real_servers must be a list",
+        ),
+        ({"services": ["fwmark 3"]}, "Elements value for option 'services' is of type str"),
     ],
 )
 def test_invalid_input_fails_before_any_call(args, message):
